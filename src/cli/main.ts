@@ -1,0 +1,1 @@
+process.stdout.write('pyros: command line not wired yet\n');

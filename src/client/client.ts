@@ -1,0 +1,68 @@
+/**
+ * The library's entry point: one ComfyUI server, one WebSocket shared by every job of this
+ * client. No terminal code here; everything observable is an event.
+ */
+import { randomUUID } from 'node:crypto';
+import { ComfyApi } from './api.ts';
+import { DEFAULT_SERVER, parseEndpoint, type Endpoint, type EndpointOptions } from './endpoint.ts';
+import { Job, type JobOptions } from './job.ts';
+import { ComfySocket } from './socket.ts';
+import type { ApiWorkflow } from './types.ts';
+
+export interface ClientOptions extends EndpointOptions {
+  /** Server URL (http, https, ws or wss; a path prefix is kept). Default http://127.0.0.1:8188. */
+  server?: string;
+  clientId?: string;
+  /** Skip TLS certificate verification. */
+  insecure?: boolean;
+  /** Milliseconds without a byte before an HTTP request fails (default 30 000). */
+  requestTimeoutMs?: number;
+  /** Milliseconds to open the WebSocket (default 10 000). */
+  connectTimeoutMs?: number;
+  /** Ping interval for the liveness check of the socket (default 15 000). */
+  pingIntervalMs?: number;
+  /** Ask for previews with metadata (default true). */
+  previewMetadata?: boolean;
+}
+
+export class Client {
+  readonly endpoint: Endpoint;
+  readonly api: ComfyApi;
+  readonly socket: ComfySocket;
+  private opening: Promise<void> | undefined;
+
+  constructor(options: ClientOptions = {}) {
+    this.endpoint = parseEndpoint(options.server ?? DEFAULT_SERVER, options);
+    this.api = new ComfyApi(this.endpoint, { insecure: options.insecure, idleTimeoutMs: options.requestTimeoutMs });
+    this.socket = new ComfySocket(this.endpoint, {
+      clientId: options.clientId ?? randomUUID(),
+      insecure: options.insecure,
+      connectTimeoutMs: options.connectTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs,
+      previewMetadata: options.previewMetadata,
+    });
+  }
+
+  get clientId(): string {
+    return this.socket.clientId;
+  }
+
+  /** Opens the WebSocket (once); jobs call this themselves. */
+  connect(): Promise<void> {
+    if (this.socket.isOpen) return Promise.resolve();
+    this.opening ??= this.socket.connect().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  /** Submits a workflow and follows it; listen to the job's events, await `job.result`. */
+  run(workflow: ApiWorkflow, options: JobOptions = {}): Job {
+    return new Job({ api: this.api, socket: this.socket, ready: () => this.connect() }, workflow, options);
+  }
+
+  close(): void {
+    this.socket.close();
+    this.api.close();
+  }
+}

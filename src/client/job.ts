@@ -1,0 +1,539 @@
+/**
+ * One prompt from submission to its outputs: a small state machine fed by the WebSocket and,
+ * where the socket is quiet or down, by HTTP checks of /history and /queue.
+ *
+ * Ground rules (see test/fixtures/traffic/README.md):
+ * - the socket is open before POST /prompt and the prompt_id is chosen here, so every event,
+ *   even one that arrives before the POST answer, can be matched;
+ * - the run is over when `executing {node: null}` for our prompt arrives (history is stored by
+ *   then), or when /history lists it;
+ * - success or failure is decided from the whole run, never from a single `execution_error`;
+ * - outputs come from /history, never from counting `executed` events.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { PyrosError } from '../errors.ts';
+import type { ComfyApi, QueueState } from './api.ts';
+import type { BinaryFrame, ImageMime } from './binary.ts';
+import { ExecutionError, InterruptedError } from './job-errors.ts';
+import type { MessageData, ServerMessage } from './messages.ts';
+import { nodeRef } from './node-names.ts';
+import { collectOutputs, mergeOutputs, outputsOfExecuted } from './outputs.ts';
+import type { HistoryEntry } from './schemas-http.ts';
+import type { ComfySocket } from './socket.ts';
+import type { ApiWorkflow, NodeRef, OutputRef, TextOutput } from './types.ts';
+
+export interface JobOptions {
+  /** Defaults to a fresh UUID. */
+  promptId?: string;
+  /** Extra fields for the POST body's `extra_data` (client_id is added). */
+  extraData?: Record<string, unknown>;
+  /** Overall limit in ms; the job is cancelled on the server when it is reached. */
+  timeoutMs?: number;
+  /** When nothing arrived for this long while the job runs, its state is checked over HTTP. */
+  quietCheckMs?: number;
+  /** How long to keep reading /history after the end of the run before giving up. */
+  historyWaitMs?: number;
+}
+
+export interface PromptWarning {
+  nodeId: string;
+  title: string;
+  message: string;
+}
+
+export interface QueuePosition {
+  /** 1 = next to run. */
+  position: number;
+  /** Prompts that will run before ours, the running one included. */
+  ahead: number;
+  pending: number;
+  running: number;
+}
+
+export interface JobResult {
+  promptId: string;
+  number: number | undefined;
+  outputs: OutputRef[];
+  texts: TextOutput[];
+  /** Images that arrived only over the socket (SaveImageWebsocket). */
+  socketImages: { node: NodeRef; mime: ImageMime; image: Buffer }[];
+  cachedNodes: string[];
+  warnings: PromptWarning[];
+  timings: { submittedAt: number; startedAt: number | undefined; finishedAt: number };
+  history: HistoryEntry;
+}
+
+export type JobEvents = {
+  submitted: [info: { promptId: string; number: number | undefined; warnings: PromptWarning[] }];
+  queued: [info: QueuePosition];
+  started: [];
+  cached: [info: { nodes: NodeRef[] }];
+  node: [node: NodeRef];
+  progress: [info: { node: NodeRef; value: number; max: number }];
+  /** Nodes done (finished or cached) out of the workflow's nodes. */
+  overall: [info: { done: number; total: number }];
+  preview: [info: { mime: ImageMime; image: Buffer; node: NodeRef | undefined }];
+  executed: [info: { node: NodeRef; output: Record<string, unknown> }];
+  text: [info: { node: NodeRef; text: string }];
+  /** The socket dropped, reopened, or the job fell back to HTTP checks. */
+  connection: [info: { state: 'reconnecting' | 'reconnected' | 'checking'; attempt?: number; delayMs?: number; reason?: string }];
+  /** Something worth a diagnostic line (malformed frame, retry). */
+  debug: [message: string];
+};
+
+type State = 'submitting' | 'queued' | 'running' | 'finishing' | 'done';
+
+interface Finish {
+  history?: HistoryEntry;
+  cancelledPending?: boolean;
+  error?: Error;
+}
+
+const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
+
+export interface JobContext {
+  api: ComfyApi;
+  socket: ComfySocket;
+  /** Opens the socket if needed. */
+  ready(): Promise<void>;
+}
+
+export class Job extends EventEmitter<JobEvents> {
+  readonly promptId: string;
+  readonly workflow: ApiWorkflow;
+  /** Settles when the job ends: the outputs on success, a PyrosError otherwise. */
+  readonly result: Promise<JobResult>;
+
+  private readonly context: JobContext;
+  private readonly options: Required<Omit<JobOptions, 'promptId' | 'extraData' | 'timeoutMs'>> & Pick<JobOptions, 'extraData' | 'timeoutMs'>;
+  private state: State = 'submitting';
+  private number: number | undefined;
+  private submittedAt = 0;
+  private startedAt: number | undefined;
+  private currentNode: NodeRef | undefined;
+  private succeeded = false;
+  private interruptedAt: NodeRef | undefined | null = null;
+  private lastError: MessageData<'execution_error'> | undefined;
+  private cancelRequested = false;
+  private readonly cached = new Set<string>();
+  private readonly finished = new Set<string>();
+  private readonly seenOutputs: OutputRef[] = [];
+  private readonly socketImages: JobResult['socketImages'] = [];
+  private lastActivity = Date.now();
+  private checking = false;
+  private queueRefresh: Promise<void> | undefined;
+  private missingChecks = 0;
+  private finish!: (finish: Finish) => void;
+  private readonly finished$: Promise<Finish>;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(context: JobContext, workflow: ApiWorkflow, options: JobOptions = {}) {
+    super();
+    this.context = context;
+    this.workflow = workflow;
+    this.promptId = options.promptId ?? randomUUID();
+    this.options = {
+      quietCheckMs: options.quietCheckMs ?? 5_000,
+      historyWaitMs: options.historyWaitMs ?? 5_000,
+      extraData: options.extraData,
+      timeoutMs: options.timeoutMs,
+    };
+    let settle!: (finish: Finish) => void;
+    this.finished$ = new Promise<Finish>((resolve) => {
+      settle = resolve;
+    });
+    this.finish = (finish) => {
+      if (this.state === 'done' || this.state === 'finishing') return;
+      this.state = 'finishing';
+      settle(finish);
+    };
+    this.result = this.run();
+    // The caller may only listen to events; a rejection must not crash the process for that.
+    this.result.catch(() => undefined);
+  }
+
+  /**
+   * Stops this job and no other: deletes it from the queue when it is pending, interrupts it
+   * when it is running. The result then rejects with a `cancelled` error.
+   */
+  async cancel(): Promise<void> {
+    if (this.state === 'done' || this.state === 'finishing') return;
+    this.cancelRequested = true;
+    if (this.state === 'submitting') return; // handled as soon as the POST answers
+    await this.cancelOnServer();
+  }
+
+  private async cancelOnServer(): Promise<void> {
+    const { api } = this.context;
+    const queue = await api.queue();
+    if (queue.pending.some((entry) => entry.promptId === this.promptId)) {
+      await api.deleteFromQueue([this.promptId]);
+      const after = await api.queue();
+      const stillPending = after.pending.some((e) => e.promptId === this.promptId);
+      if (!stillPending && !after.running.some((e) => e.promptId === this.promptId)) {
+        this.finish({ cancelledPending: true });
+        return;
+      }
+    }
+    if (queue.running.some((entry) => entry.promptId === this.promptId) || this.state === 'running') {
+      await api.interrupt(this.promptId);
+    }
+    // Whatever state it is in now, the next HTTP check or the end-of-run event settles it.
+    void this.checkOverHttp();
+  }
+
+  private async run(): Promise<JobResult> {
+    const { api, socket } = this.context;
+    try {
+      await this.context.ready();
+      this.listen(socket);
+      this.submittedAt = Date.now();
+      const accepted = await api.submitPrompt({
+        prompt: this.workflow,
+        client_id: socket.clientId,
+        prompt_id: this.promptId,
+        extra_data: { ...this.options.extraData, client_id: socket.clientId },
+      });
+      if (accepted.prompt_id !== this.promptId) {
+        // A server that ignores our id: follow the one it gave.
+        (this as { promptId: string }).promptId = accepted.prompt_id;
+      }
+      this.number = accepted.number;
+      const warnings = this.warningsOf(accepted.node_errors);
+      this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
+      if (this.state === 'submitting') {
+        this.state = 'queued';
+        void this.refreshQueuePosition();
+      }
+      this.startWatchdog();
+      if (this.cancelRequested) void this.cancelOnServer().catch((error: Error) => this.emit('debug', `cancel failed: ${error.message}`));
+      const finish = await this.finished$;
+      if (finish.error) throw finish.error;
+      if (finish.cancelledPending) {
+        throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
+      }
+      const history = finish.history ?? (await this.waitForHistory());
+      return this.conclude(history, warnings);
+    } finally {
+      this.state = 'done';
+      for (const cleanup of this.cleanups.splice(0)) cleanup();
+    }
+  }
+
+  private listen(socket: ComfySocket): void {
+    const onMessage = (message: ServerMessage): void => this.onMessage(message);
+    const onBinary = (frame: BinaryFrame): void => this.onBinary(frame);
+    const onMalformed = (detail: string): void => {
+      this.emit('debug', `skipped a malformed frame: ${detail}`);
+    };
+    const onReconnecting = (info: { attempt: number; delayMs: number; reason: string }): void => {
+      this.emit('connection', { state: 'reconnecting', ...info });
+    };
+    const onOpen = (info: { reconnect: boolean }): void => {
+      if (!info.reconnect) return;
+      this.emit('connection', { state: 'reconnected' });
+      // Events sent while the socket was down are lost: catch up over HTTP.
+      void this.checkOverHttp();
+    };
+    socket.on('message', onMessage);
+    socket.on('binary', onBinary);
+    socket.on('malformed', onMalformed);
+    socket.on('reconnecting', onReconnecting);
+    socket.on('open', onOpen);
+    this.cleanups.push(() => {
+      socket.off('message', onMessage);
+      socket.off('binary', onBinary);
+      socket.off('malformed', onMalformed);
+      socket.off('reconnecting', onReconnecting);
+      socket.off('open', onOpen);
+    });
+  }
+
+  private isOurs(promptId: string | null | undefined): boolean {
+    // Messages without a prompt id (older servers, reconnect) are ours only while we run.
+    return promptId === this.promptId || ((promptId === undefined || promptId === null) && this.state === 'running');
+  }
+
+  private ref(nodeId: string, displayNodeId?: string | null, classType?: string | null): NodeRef {
+    return nodeRef(this.workflow, nodeId, displayNodeId, classType);
+  }
+
+  private markStarted(): void {
+    if (this.state === 'submitting' || this.state === 'queued') {
+      this.state = 'running';
+      this.startedAt ??= Date.now();
+      this.emit('started');
+    }
+  }
+
+  private onMessage(message: ServerMessage): void {
+    if (this.state === 'done' || this.state === 'finishing') return;
+    switch (message.type) {
+      case 'status':
+        if (this.state === 'queued') void this.refreshQueuePosition();
+        return;
+      case 'execution_start':
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        this.markStarted();
+        return;
+      case 'execution_cached': {
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        this.markStarted();
+        for (const id of message.data.nodes) this.cached.add(id);
+        if (message.data.nodes.length > 0) this.emit('cached', { nodes: message.data.nodes.map((id) => this.ref(id)) });
+        this.emitOverall();
+        return;
+      }
+      case 'executing': {
+        const { node, display_node: display, prompt_id: promptId } = message.data;
+        if (!this.isOurs(promptId)) return;
+        this.touch();
+        if (node === null) {
+          if (promptId === this.promptId) this.finish({});
+          return;
+        }
+        this.markStarted();
+        if (this.currentNode) this.finished.add(this.currentNode.nodeId);
+        this.currentNode = this.ref(node, display);
+        this.emit('node', this.currentNode);
+        this.emitOverall();
+        return;
+      }
+      case 'progress': {
+        const { prompt_id: promptId, node, value, max } = message.data;
+        if (!this.isOurs(promptId)) return;
+        this.touch();
+        this.markStarted();
+        const ref = node ? (this.currentNode?.nodeId === node ? this.currentNode : this.ref(node)) : this.currentNode;
+        if (ref) this.emit('progress', { node: ref, value, max });
+        return;
+      }
+      case 'progress_state': {
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        let changed = false;
+        for (const [id, state] of Object.entries(message.data.nodes)) {
+          if (state.state === 'finished' && !this.finished.has(id)) {
+            this.finished.add(id);
+            changed = true;
+          }
+        }
+        if (changed) this.emitOverall();
+        return;
+      }
+      case 'executed': {
+        const { prompt_id: promptId, node, display_node: display, output } = message.data;
+        if (!this.isOurs(promptId)) return;
+        this.touch();
+        const ref = this.ref(node, display);
+        if (output) {
+          mergeOutputs(this.seenOutputs, outputsOfExecuted(node, output));
+          this.emit('executed', { node: ref, output });
+        }
+        return;
+      }
+      case 'execution_success':
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        this.succeeded = true;
+        return;
+      case 'execution_error':
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        this.lastError = message.data;
+        return;
+      case 'execution_interrupted': {
+        if (!this.isOurs(message.data.prompt_id)) return;
+        this.touch();
+        const { node_id: nodeId, node_type: nodeType } = message.data;
+        this.interruptedAt = nodeId ? this.ref(nodeId, undefined, nodeType) : undefined;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onBinary(frame: BinaryFrame): void {
+    if (this.state !== 'running') return;
+    if (frame.kind === 'preview') {
+      const meta = frame.metadata;
+      if (meta?.prompt_id !== undefined && meta.prompt_id !== this.promptId) return;
+      this.touch();
+      const node = meta?.node_id ? this.ref(meta.node_id, meta.display_node_id) : this.currentNode;
+      if (node?.classType && WEBSOCKET_IMAGE_NODES.has(node.classType)) {
+        this.socketImages.push({ node, mime: frame.mime, image: Buffer.from(frame.image) });
+        return;
+      }
+      this.emit('preview', { mime: frame.mime, image: frame.image, node });
+    } else if (frame.kind === 'text') {
+      // Text frames carry no prompt id and are broadcast: keep those of our own nodes only.
+      if (!this.workflow[frame.nodeId.split('.')[0] ?? '']) return;
+      this.emit('text', { node: this.ref(frame.nodeId), text: frame.text });
+    }
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private emitOverall(): void {
+    const total = Object.keys(this.workflow).length;
+    const done = new Set([...this.cached, ...this.finished].filter((id) => this.workflow[id])).size;
+    this.emit('overall', { done: Math.min(done, total), total });
+  }
+
+  private warningsOf(nodeErrors: Record<string, unknown>): PromptWarning[] {
+    return Object.entries(nodeErrors).flatMap(([nodeId, value]) => {
+      const errors = (value as { errors?: { message?: string; details?: string }[] })?.errors ?? [];
+      const title = this.ref(nodeId).title;
+      const messages = errors.length > 0 ? errors.map((e) => [e.message, e.details].filter(Boolean).join(': ')) : ['output skipped'];
+      return messages.map((message) => ({ nodeId, title, message }));
+    });
+  }
+
+  private async refreshQueuePosition(): Promise<void> {
+    if (this.queueRefresh) return;
+    this.queueRefresh = (async () => {
+      try {
+        const queue = await this.context.api.queue();
+        this.applyQueue(queue);
+      } catch (error) {
+        this.emit('debug', `queue check failed: ${(error as Error).message}`);
+      } finally {
+        this.queueRefresh = undefined;
+      }
+    })();
+  }
+
+  /** Updates the state from /queue; returns whether the prompt is listed there. */
+  private applyQueue(queue: QueueState): boolean {
+    if (queue.running.some((entry) => entry.promptId === this.promptId)) {
+      this.markStarted();
+      return true;
+    }
+    const mine = queue.pending.find((entry) => entry.promptId === this.promptId);
+    if (!mine) return false;
+    if (this.state === 'queued') {
+      const ahead = queue.pending.filter((entry) => entry.number < mine.number).length;
+      this.emit('queued', { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length });
+    }
+    return true;
+  }
+
+  private startWatchdog(): void {
+    const period = Math.max(50, Math.floor(this.options.quietCheckMs / 2));
+    const timer = setInterval(() => {
+      const quietFor = Date.now() - this.lastActivity;
+      if (quietFor >= this.options.quietCheckMs || !this.context.socket.isOpen) void this.checkOverHttp();
+    }, period);
+    this.cleanups.push(() => clearInterval(timer));
+    if (this.options.timeoutMs !== undefined) {
+      const limit = this.options.timeoutMs;
+      const timeout = setTimeout(() => {
+        const error = new PyrosError('timeout', `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`, {
+          hint: `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.`,
+        });
+        this.cancelRequested = true;
+        this.cancelOnServer().catch(() => undefined);
+        this.finish({ error });
+      }, limit);
+      this.cleanups.push(() => clearTimeout(timeout));
+    }
+  }
+
+  /** Looks at /history and /queue: finishes the job if the server says it is over. */
+  private async checkOverHttp(): Promise<void> {
+    if (this.checking || this.state === 'done' || this.state === 'finishing' || this.state === 'submitting') return;
+    this.checking = true;
+    this.emit('connection', { state: 'checking' });
+    try {
+      const history = await this.context.api.history(this.promptId);
+      if (history) {
+        this.finish({ history });
+        return;
+      }
+      const queue = await this.context.api.queue();
+      if (this.applyQueue(queue)) {
+        this.missingChecks = 0;
+        this.touch();
+        return;
+      }
+      // Neither queued nor in history: check once more, then the server has lost it.
+      this.missingChecks += 1;
+      if (this.missingChecks >= 2 && !(await this.context.api.history(this.promptId))) {
+        this.finish({
+          error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
+            hint: 'Run the command again (or use --retry N to resubmit automatically).',
+          }),
+        });
+      }
+    } catch (error) {
+      this.emit('debug', `state check failed: ${(error as Error).message}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** After the end-of-run event the history is stored; a short retry covers slow proxies. */
+  private async waitForHistory(): Promise<HistoryEntry> {
+    const deadline = Date.now() + this.options.historyWaitMs;
+    let delay = 25;
+    for (;;) {
+      const history = await this.context.api.history(this.promptId);
+      if (history) return history;
+      if (Date.now() >= deadline) {
+        throw new PyrosError('server', `The prompt ${this.promptId} finished, but /history did not list it within ${formatSeconds(this.options.historyWaitMs)}.`, {
+          hint: `Try \`pyros fetch ${this.promptId}\` in a moment to download its outputs.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  private conclude(history: HistoryEntry, warnings: PromptWarning[]): JobResult {
+    const { outputs, texts } = collectOutputs(history);
+    const partial = mergeOutputs([...outputs], this.seenOutputs);
+    const messages = (history.status?.messages ?? []) as [string, Record<string, unknown>][];
+    const historyInterrupted = messages.find(([name]) => name === 'execution_interrupted')?.[1];
+    const historyError = [...messages].reverse().find(([name]) => name === 'execution_error')?.[1];
+    const statusStr = history.status?.status_str;
+
+    if (this.interruptedAt !== null || historyInterrupted) {
+      const nodeId = (historyInterrupted?.node_id as string | undefined) ?? undefined;
+      const node = this.interruptedAt ?? (nodeId ? this.ref(nodeId, undefined, historyInterrupted?.node_type as string) : undefined);
+      throw new InterruptedError({ promptId: this.promptId, node, outputs: partial, byUser: this.cancelRequested });
+    }
+    const error = this.lastError ?? (historyError as MessageData<'execution_error'> | undefined);
+    if (statusStr === 'error' || (!this.succeeded && statusStr !== 'success' && error)) {
+      const nodeId = error?.node_id ?? undefined;
+      throw new ExecutionError({
+        promptId: this.promptId,
+        node: nodeId ? this.ref(nodeId, undefined, error?.node_type) : undefined,
+        exceptionType: error?.exception_type ?? '',
+        exceptionMessage: error?.exception_message ?? 'the server reported an error without details',
+        traceback: error?.traceback ?? [],
+        outputs: partial,
+      });
+    }
+    return {
+      promptId: this.promptId,
+      number: this.number,
+      outputs,
+      texts,
+      socketImages: this.socketImages,
+      cachedNodes: [...this.cached],
+      warnings,
+      timings: { submittedAt: this.submittedAt, startedAt: this.startedAt, finishedAt: Date.now() },
+      history,
+    };
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

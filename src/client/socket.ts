@@ -1,0 +1,231 @@
+/**
+ * The WebSocket to ComfyUI: typed, schema-checked messages; decoded binary frames; liveness by
+ * ping/pong (the server sends no heartbeat and may be silent for minutes); and reconnection with
+ * bounded, jittered backoff under the same clientId.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { PyrosError } from '../errors.ts';
+import { decodeBinaryFrame, MalformedFrameError, type BinaryFrame } from './binary.ts';
+import { maskSecrets, webSocketUrl, type Endpoint } from './endpoint.ts';
+import { MalformedMessageError, parseServerMessage, type ServerMessage } from './messages.ts';
+
+export interface SocketOptions {
+  clientId: string;
+  /** Ask for binary previews with metadata (type 4 frames, which carry the prompt id). */
+  previewMetadata?: boolean;
+  insecure?: boolean;
+  connectTimeoutMs?: number;
+  /** Interval between pings; a missing pong within the same interval marks the socket dead. */
+  pingIntervalMs?: number;
+  /** Reconnect after an unexpected close (default true). */
+  reconnect?: boolean;
+  /** Largest frame accepted, in bytes. */
+  maxFrameBytes?: number;
+}
+
+export type SocketEvents = {
+  message: [message: ServerMessage];
+  binary: [frame: BinaryFrame];
+  /** A frame that could not be understood; it was skipped. */
+  malformed: [detail: string];
+  open: [info: { reconnect: boolean }];
+  /** The connection was lost; another attempt follows after `delayMs`. */
+  reconnecting: [info: { attempt: number; delayMs: number; reason: string }];
+  closed: [info: { reason: string }];
+};
+
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
+
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export class ComfySocket extends EventEmitter<SocketEvents> {
+  readonly clientId: string;
+  private readonly endpoint: Endpoint;
+  private readonly options: Required<Omit<SocketOptions, 'clientId'>>;
+  private ws: WebSocket | undefined;
+  private closedByUser = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private awaitingPong = false;
+  private everOpened = false;
+
+  constructor(endpoint: Endpoint, options: SocketOptions) {
+    super();
+    this.endpoint = endpoint;
+    this.clientId = options.clientId;
+    this.options = {
+      previewMetadata: options.previewMetadata ?? true,
+      insecure: options.insecure ?? false,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      pingIntervalMs: options.pingIntervalMs ?? 15_000,
+      reconnect: options.reconnect ?? true,
+      maxFrameBytes: options.maxFrameBytes ?? 128 * 1024 * 1024,
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Opens the socket; resolves once it is open and our feature flags have been sent. */
+  connect(): Promise<void> {
+    this.closedByUser = false;
+    return this.open(false);
+  }
+
+  private open(isReconnect: boolean): Promise<void> {
+    const url = webSocketUrl(this.endpoint, this.clientId);
+    const ws = new WebSocket(url, {
+      headers: { ...this.endpoint.headers },
+      handshakeTimeout: this.options.connectTimeoutMs,
+      perMessageDeflate: false,
+      maxPayload: this.options.maxFrameBytes,
+      rejectUnauthorized: !this.options.insecure,
+    });
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      ws.on('unexpected-response', (_req, res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        const auth = status === 401 || status === 403;
+        fail(
+          new PyrosError('connection', `The WebSocket upgrade to ${this.endpoint.display} was answered with HTTP ${status}.`, {
+            hint: auth
+              ? 'The server needs credentials: pass --header or COMFYUI_TOKEN, or user:password@ in the URL.'
+              : 'Check that --server points at ComfyUI (not another web server) and that a proxy forwards WebSockets.',
+          }),
+        );
+        ws.terminate();
+      });
+      ws.on('open', () => {
+        settled = true;
+        this.attempt = 0;
+        this.everOpened = true;
+        if (this.options.previewMetadata) {
+          ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
+        }
+        this.startPings(ws);
+        this.emit('open', { reconnect: isReconnect });
+        resolve();
+      });
+      ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+      ws.on('pong', () => {
+        this.awaitingPong = false;
+      });
+      ws.on('error', (error) => {
+        fail(this.translateError(error));
+      });
+      ws.on('close', (code, reasonBuffer) => {
+        this.stopPings();
+        if (this.ws !== ws) return;
+        const reason = reasonBuffer.length > 0 ? `${code} ${reasonBuffer.toString()}` : `code ${code}`;
+        fail(new PyrosError('connection', `The WebSocket to ${this.endpoint.display} closed before it opened (${reason}).`));
+        if (this.closedByUser) {
+          this.emit('closed', { reason: 'closed' });
+        } else if (this.options.reconnect && (this.everOpened || isReconnect)) {
+          this.scheduleReconnect(`connection closed (${reason})`);
+        } else {
+          this.emit('closed', { reason });
+        }
+      });
+    });
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      try {
+        this.emit('binary', decodeBinaryFrame(data));
+      } catch (error) {
+        if (!(error instanceof MalformedFrameError)) throw error;
+        this.emit('malformed', `binary frame: ${error.message}`);
+      }
+      return;
+    }
+    try {
+      this.emit('message', parseServerMessage(data.toString('utf8')));
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      this.emit('malformed', error.message);
+    }
+  }
+
+  private startPings(ws: WebSocket): void {
+    this.stopPings();
+    this.awaitingPong = false;
+    this.pingTimer = setInterval(() => {
+      if (this.awaitingPong) {
+        // No pong for a whole interval: the connection is dead even if TCP has not noticed.
+        ws.terminate();
+        return;
+      }
+      this.awaitingPong = true;
+      ws.ping();
+    }, this.options.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private scheduleReconnect(reason: string): void {
+    this.attempt += 1;
+    const delayMs = backoffDelay(this.attempt);
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, reason: maskSecrets(reason, this.endpoint.secrets) });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closedByUser) return;
+      this.open(true).catch(() => {
+        // The 'close' handler of the failed attempt schedules the next one.
+      });
+    }, delayMs);
+  }
+
+  /** Forces a reconnect now (e.g. when the socket looks open but stopped delivering events). */
+  restart(reason: string): void {
+    if (this.closedByUser) return;
+    this.ws?.terminate();
+    if (!this.ws) this.scheduleReconnect(reason);
+  }
+
+  close(): void {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.stopPings();
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1000);
+    }
+  }
+
+  private translateError(error: Error): PyrosError {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = this.endpoint.display;
+    if (code === 'ECONNREFUSED') {
+      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, {
+        hint: `Is ComfyUI running at ${where}? Start it, or point pyros at it with --server URL (or COMFYUI_URL). To try pyros without a GPU, run \`pyros sim\`.`,
+      });
+    }
+    if (/handshake/i.test(error.message)) {
+      return new PyrosError('connection', `The WebSocket to ${where} did not open within ${this.options.connectTimeoutMs / 1000} s.`, {
+        hint: 'Check that the server is responsive and that a proxy forwards WebSocket upgrades.',
+      });
+    }
+    return new PyrosError('connection', `WebSocket to ${where} failed: ${maskSecrets(error.message, this.endpoint.secrets)}`);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * One HTTP request over node:http/https with a keep-alive agent, a connect timeout, an idle
+ * timeout, and errors translated into PyrosErrors that say what to do. Bodies are returned as
+ * streams so that large downloads are never held in memory.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { PyrosError } from '../errors.ts';
+import { maskSecrets, routeUrl, type Endpoint } from './endpoint.ts';
+
+export interface TransportOptions {
+  /** Milliseconds without any byte before a request fails. */
+  idleTimeoutMs?: number;
+  /** Skip TLS certificate verification (off by default). */
+  insecure?: boolean;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  route: string;
+  query?: Record<string, string>;
+  body?: Buffer | string;
+  contentType?: string;
+  signal?: AbortSignal;
+  idleTimeoutMs?: number;
+}
+
+export class Transport {
+  readonly endpoint: Endpoint;
+  private readonly agent: http.Agent;
+  private readonly idleTimeoutMs: number;
+
+  constructor(endpoint: Endpoint, options: TransportOptions = {}) {
+    this.endpoint = endpoint;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+    const agentOptions = { keepAlive: true, maxSockets: 8 };
+    this.agent =
+      endpoint.base.protocol === 'https:'
+        ? new https.Agent({ ...agentOptions, rejectUnauthorized: !options.insecure })
+        : new http.Agent(agentOptions);
+  }
+
+  /** Sends a request and resolves with the response once its headers arrive. */
+  request(spec: RequestSpec): Promise<IncomingMessage> {
+    const url = routeUrl(this.endpoint, spec.route, spec.query);
+    const module = url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string | number> = { ...this.endpoint.headers, accept: 'application/json, */*' };
+    if (spec.body !== undefined) {
+      headers['content-type'] = spec.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(spec.body);
+    }
+    const idleMs = spec.idleTimeoutMs ?? this.idleTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const req = module.request(url, { method: spec.method, headers, agent: this.agent, signal: spec.signal });
+      req.setTimeout(idleMs, () => {
+        req.destroy(
+          new PyrosError('timeout', `${this.describe(spec)} got no answer for ${Math.round(idleMs / 1000)} s.`, {
+            hint: 'The server may be overloaded or a proxy may be holding the request; try again, or raise --request-timeout.',
+          }),
+        );
+      });
+      req.on('response', (res) => {
+        // The idle timer now guards the body: a stalled download fails instead of hanging.
+        res.socket?.setTimeout(idleMs);
+        resolve(res);
+      });
+      req.on('error', (error) => reject(this.translate(error, spec)));
+      req.end(spec.body);
+    });
+  }
+
+  /** Sends a request and reads the whole (small) body. */
+  async requestText(spec: RequestSpec): Promise<{ status: number; contentType: string; text: string }> {
+    const res = await this.request(spec);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw this.translate(error as Error, spec);
+    }
+    return {
+      status: res.statusCode ?? 0,
+      contentType: String(res.headers['content-type'] ?? ''),
+      text: Buffer.concat(chunks).toString('utf8'),
+    };
+  }
+
+  describe(spec: Pick<RequestSpec, 'method' | 'route'>): string {
+    return `${spec.method} ${spec.route.startsWith('/') ? spec.route : `/${spec.route}`} on ${this.endpoint.display}`;
+  }
+
+  mask(text: string): string {
+    return maskSecrets(text, this.endpoint.secrets);
+  }
+
+  translate(error: Error, spec: Pick<RequestSpec, 'method' | 'route'>): Error {
+    if (error instanceof PyrosError) return error;
+    if (error.name === 'AbortError') return error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const where = this.endpoint.display;
+    const detail = this.mask(error.message);
+    const connectionHint = `Is ComfyUI running at ${where}? Start it, or point pyros at it with --server URL (or COMFYUI_URL). To try pyros without a GPU, run \`pyros sim\`.`;
+    switch (code) {
+      case 'ECONNREFUSED':
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, { hint: connectionHint, cause: error });
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { hint: 'Check the host name in --server.', cause: error });
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+      case 'ETIMEDOUT':
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: ${code}.`, { hint: connectionHint, cause: error });
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return new PyrosError('connection', `The connection to ${where} was reset during ${this.describe(spec)}.`, {
+          hint: 'The server closed the connection; check that it is still running and try again.',
+          cause: error,
+        });
+      default:
+        if (/CERT|SSL|TLS|SELF_SIGNED/.test(code) || /certificate/i.test(error.message)) {
+          return new PyrosError('connection', `TLS certificate check failed for ${where}: ${detail}`, {
+            hint: 'Fix the server certificate, or pass --insecure to skip verification (not recommended).',
+            cause: error,
+          });
+        }
+        return new PyrosError('connection', `${this.describe(spec)} failed: ${detail}`, { hint: connectionHint, cause: error });
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,33 @@
+/** Types shared by the client layer and its users. */
+import type { OutputItem } from './messages.ts';
+
+/** A workflow in ComfyUI's API format: node id → node. */
+export interface ApiNode {
+  class_type: string;
+  inputs: Record<string, unknown>;
+  _meta?: { title?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+export type ApiWorkflow = Record<string, ApiNode>;
+
+/** One downloadable output of a finished prompt. */
+export interface OutputRef {
+  nodeId: string;
+  /** The key it was listed under in the node's output: images, gifs, video, audio, … */
+  key: string;
+  item: OutputItem;
+}
+
+/** A non-file output such as PreviewAny's `text`. */
+export interface TextOutput {
+  nodeId: string;
+  key: string;
+  values: string[];
+}
+
+export interface NodeRef {
+  nodeId: string;
+  displayNodeId: string;
+  title: string;
+  classType: string | undefined;
+}
