@@ -7,7 +7,7 @@ await build({
   ...common,
   entry: { cli: 'src/cli/main.ts' },
   outDir: 'dist',
-  clean: ['dist/cli*.js', 'dist/chunks'],
+  clean: ['dist/cli*.mjs', 'dist/chunks'],
   dts: false,
   deps: { alwaysBundle: [/.*/] },
   outputOptions: { chunkFileNames: 'chunks/[name]-[hash].js' },
