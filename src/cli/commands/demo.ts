@@ -1,0 +1,33 @@
+/** `pyros demo` (`npm run demo`): the simulator in-process and the bundled example through `pyros run`. */
+import { fileURLToPath } from 'node:url';
+import { startSim } from '../../sim/index.ts';
+import { runCommand } from './run.ts';
+
+export interface DemoFlags {
+  output: string;
+  json?: boolean;
+  color?: boolean;
+}
+
+/** The example ships beside the package: examples/txt2img.json. */
+export const EXAMPLE_WORKFLOW = fileURLToPath(new URL('../../../examples/txt2img.json', import.meta.url));
+
+export async function demoCommand(flags: DemoFlags): Promise<number> {
+  const sim = await startSim({ port: 0, stepMs: 60 });
+  try {
+    if (!flags.json) {
+      process.stdout.write(`Simulator (no GPU needed) started at ${sim.url}\n`);
+      process.stdout.write(`Running: pyros run examples/txt2img.json --prompt "…" --seed random --server ${sim.url}\n\n`);
+    }
+    return await runCommand(EXAMPLE_WORKFLOW, {
+      server: [sim.url],
+      prompt: 'a lighthouse on a cliff at dusk, oil painting, warm light',
+      seed: 'random',
+      output: flags.output,
+      json: flags.json,
+      color: flags.color,
+    });
+  } finally {
+    await sim.close();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Writing files so that a reader never sees half of one and an existing file is never replaced:
+ * data goes to a temporary file in the same folder, which is then linked to its final name
+ * (link fails when the name exists, so the claim is atomic). Errors become PyrosErrors.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { access, link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PyrosError } from '../errors.ts';
+
+export const TEMP_PREFIX = '.pyros-tmp-';
+
+export function tempPathIn(dir: string): string {
+  return join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+export function outputError(error: unknown, dir: string, what: string): Error {
+  if (error instanceof PyrosError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new PyrosError('output', `The disk is full: could not write ${what} in ${dir}.`, {
+        hint: 'Free some space or choose another folder with --output; nothing partial was left behind.',
+        cause: error,
+      });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new PyrosError('output', `Cannot write to the output folder ${dir}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}.`, {
+        hint: 'Choose a folder you can write to with --output DIR.',
+        cause: error,
+      });
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new PyrosError('output', `The output path ${dir} is not a folder.`, { hint: 'Pass a folder with --output DIR.', cause: error });
+    default:
+      return new PyrosError('output', `Could not write ${what} in ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR', 'EMFILE', 'EIO']);
+
+export function isFileSystemError(error: unknown): boolean {
+  return FILE_SYSTEM_CODES.has((error as NodeJS.ErrnoException)?.code ?? '');
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw outputError(error, dir, 'the output folder');
+  }
+}
+
+/** Streams `source` into a new temporary file in `dir`; removes it on any failure. */
+export async function streamToTemp(source: Readable, dir: string, expectedBytes?: number): Promise<{ path: string; bytes: number }> {
+  const path = tempPathIn(dir);
+  let bytes = 0;
+  source.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  try {
+    await pipeline(source, createWriteStream(path, { flags: 'wx' }));
+    if (expectedBytes !== undefined && bytes !== expectedBytes) {
+      throw new PyrosError('server', `The download ended after ${bytes} of ${expectedBytes} bytes.`, {
+        hint: 'The connection was cut; run again or use `pyros fetch PROMPT_ID`.',
+      });
+    }
+    return { path, bytes };
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function writeTemp(dir: string, data: string | Buffer): Promise<string> {
+  const path = tempPathIn(dir);
+  try {
+    await writeFile(path, data, { flag: 'wx' });
+    return path;
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    throw outputError(error, dir, 'a file');
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Gives the temporary file its final name without replacing anything: returns false when the
+ * name is taken. Falls back to check-then-rename on file systems without hard links.
+ */
+export async function claimName(tempPath: string, finalPath: string): Promise<boolean> {
+  try {
+    await link(tempPath, finalPath);
+    await unlink(tempPath);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+  }
+  if (await exists(finalPath)) return false;
+  await rename(tempPath, finalPath);
+  return true;
+}
+
+export { exists as pathExists };
