@@ -1,0 +1,16 @@
+/** The workflow layer: load an API-format workflow, find its prompt and seed inputs, patch inputs. */
+export { loadWorkflow, parseWorkflow } from './load.ts';
+export { detectPrompt, detectSeeds, TEXT_INPUTS, type DetectedInput, type PromptCandidate, type PromptDetection, type SeedDetection } from './detect.ts';
+export {
+  applyPatches,
+  type AppliedInput,
+  type AppliedPrompt,
+  type AppliedSeed,
+  type AppliedSet,
+  type PatchOptions,
+  type PatchResult,
+} from './patch.ts';
+export { parseTarget, parseSetArg, resolveTarget, type SetArg, type TargetSpec } from './target.ts';
+export { parseSeed, randomSeed, MAX_SEED, RANDOM_SEED_LIMIT } from './seed.ts';
+export { describeInput, describeNode, isLink, nodeTitle, type InputRef, type Link } from './graph.ts';
+export { locateJsonError, lineAndColumn, type JsonErrorLocation, type TextPosition } from './json-position.ts';
