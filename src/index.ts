@@ -9,3 +9,4 @@ export { parseEndpoint, maskSecrets, DEFAULT_SERVER, type Endpoint, type Endpoin
 export { ExecutionError, InterruptedError } from './client/job-errors.ts';
 export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
 export { PyrosError, isPyrosError, type ErrorKind } from './errors.ts';
+export { loadWorkflow, parseWorkflow, applyPatches, detectPrompt, detectSeeds, parseSeed, type PatchResult } from './workflow/index.ts';

@@ -4,8 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODE_HELP } from './exit-codes.ts';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -64,6 +63,18 @@ ${EXIT_CODE_HELP}
       const { runCommand } = await import('./commands/run.ts');
       await exitWith(runCommand(workflow, flags));
     });
+
+  connectionOptions(
+    program
+      .command('fetch')
+      .description('download the outputs of a prompt that already ran (resume after a crash or Ctrl-C)')
+      .argument('<prompt-id>', 'the prompt id that `pyros run` printed')
+      .option('-o, --output <dir>', 'folder for the outputs (default ./images)')
+      .option('--no-wait', 'fail instead of waiting when the prompt is still queued or running'),
+  ).action(async (promptId: string, flags) => {
+    const { fetchCommand } = await import('./commands/fetch.ts');
+    await exitWith(fetchCommand(promptId, flags));
+  });
 
   program
     .command('sim')

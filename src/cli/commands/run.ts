@@ -6,15 +6,15 @@ import { resolve } from 'node:path';
 import type { Client } from '../../client/client.ts';
 import { partialOutputsOf } from '../../client/job-errors.ts';
 import type { JobResult } from '../../client/job.ts';
-import type { ApiWorkflow, OutputRef } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../client/types.ts';
 import { PyrosError } from '../../errors.ts';
-import { saveOutput, saveSocketImage, type SaveContext, type SavedFile } from '../../outputs/save.ts';
 import { applyPatches, loadWorkflow, type PatchResult } from '../../workflow/index.ts';
 import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorEvent, errorReport, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
+import { buildSaveContext, filesSummary, saveAllOutputs, savePartialOutputs, timingsOf } from '../save-results.ts';
 import { clientFor, loadSettings, secretsOf, resolveConnection, singleServer, type CommonFlags } from '../settings.ts';
 import { onInterrupt } from '../signals.ts';
 
@@ -27,8 +27,6 @@ export interface RunFlags extends CommonFlags {
   output?: string;
   timeout?: string;
 }
-
-const VERSION = '0.1.0';
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
   const secrets = secretsOf(resolveConnection(flags, {}));
@@ -77,16 +75,17 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
       }),
     );
 
-    const context = saveContext(outputDir, patched, workflowPath, client, job.promptId);
+    const context = buildSaveContext({ dir: outputDir, patched, workflowPath, server: client.endpoint.display, promptId: job.promptId });
     let result: JobResult;
     try {
       result = await job.result;
     } catch (error) {
-      await savePartial(client, partialOutputsOf(error), context, reporter);
+      await savePartialOutputs(client, partialOutputsOf(error), context, reporter);
       throw error;
     }
+    context.metadata.prompt_id = result.promptId;
     context.metadata.timings = timingsOf(result);
-    const saved = await saveAll(client, result, context, reporter);
+    const saved = await saveAllOutputs(client, result, context, reporter);
     const texts = result.texts.flatMap((t) => t.values.map((value) => `text from node #${t.nodeId}: ${value}`));
     const lines = [...texts, `done: ${saved.length} file${saved.length === 1 ? '' : 's'} saved in ${outputDir} (prompt ${result.promptId})`];
     reporter.result(lines, {
@@ -94,7 +93,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
       prompt_id: result.promptId,
       server: client.endpoint.display,
       seeds: patched.applied.seeds.map((s) => ({ node_id: s.nodeId, input: s.input, value: s.value })),
-      files: saved.map((file) => ({ path: file.path, bytes: file.bytes, node_id: file.nodeId, sidecars: file.sidecars })),
+      files: filesSummary(saved),
       texts: result.texts,
       cached_nodes: result.cachedNodes,
       warnings: result.warnings,
@@ -123,73 +122,4 @@ function reportPatches(reporter: Reporter, patched: PatchResult): void {
     reporter.note(`set #${set.nodeId} "${set.title}".${set.input} = ${JSON.stringify(set.value)}`, { kind: 'set', node_id: set.nodeId, input: set.input, value: set.value });
   }
   for (const note of patched.notes) reporter.note(note);
-}
-
-function promptTextOf(patched: PatchResult): string | undefined {
-  const target = patched.applied.prompt;
-  if (!target) return undefined;
-  const value = patched.workflow[target.nodeId]?.inputs[target.input];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function saveContext(dir: string, patched: PatchResult, workflowPath: string, client: Client, promptId: string): SaveContext & { metadata: Record<string, unknown> } {
-  const promptText = promptTextOf(patched);
-  return {
-    dir,
-    promptText,
-    metadata: {
-      prompt_id: promptId,
-      server: client.endpoint.display,
-      prompt: promptText,
-      seeds: patched.applied.seeds.map((s) => ({ node_id: s.nodeId, input: s.input, value: s.value })),
-      seed: patched.applied.seeds[0]?.value,
-      workflow_file: resolve(workflowPath),
-      client: `pyros ${VERSION}`,
-      workflow: patched.workflow,
-    },
-  };
-}
-
-function timingsOf(result: JobResult): Record<string, unknown> {
-  const { submittedAt, startedAt, finishedAt } = result.timings;
-  return {
-    submitted_at: new Date(submittedAt).toISOString(),
-    started_at: startedAt ? new Date(startedAt).toISOString() : undefined,
-    finished_at: new Date(finishedAt).toISOString(),
-    queued_ms: startedAt ? startedAt - submittedAt : undefined,
-    total_ms: finishedAt - submittedAt,
-  };
-}
-
-const PARALLEL_DOWNLOADS = 4;
-
-/** Saves every output (a few at a time), in the order the server listed them. */
-async function saveAll(client: Client, result: JobResult, context: SaveContext, reporter: Reporter): Promise<SavedFile[]> {
-  const total = result.outputs.length + result.socketImages.length;
-  if (total > 0) reporter.phase('downloading', `${total} file${total === 1 ? '' : 's'}`);
-  const saved: SavedFile[] = new Array(result.outputs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < result.outputs.length) {
-      const index = next++;
-      saved[index] = await saveOutput(client.api, result.outputs[index] as OutputRef, context);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, result.outputs.length) }, worker));
-  for (const [index, image] of result.socketImages.entries()) {
-    saved.push(await saveSocketImage(image, index, 'websocket', context));
-  }
-  for (const file of saved) reporter.saved(file);
-  return saved;
-}
-
-/** After a failure, saves what the server already produced, so nothing is lost. */
-async function savePartial(client: Client, outputs: OutputRef[], context: SaveContext, reporter: Reporter): Promise<void> {
-  for (const ref of outputs) {
-    try {
-      reporter.saved(await saveOutput(client.api, ref, context));
-    } catch (error) {
-      reporter.debug(`could not save ${ref.item.filename}: ${(error as Error).message}`);
-    }
-  }
 }

@@ -1,0 +1,82 @@
+/**
+ * `pyros fetch PROMPT_ID`: downloads the outputs of a prompt that already ran (or waits for one
+ * still queued), with the same saving rules as `pyros run`, so a killed client loses nothing.
+ */
+import { resolve } from 'node:path';
+import { collectOutputs } from '../../client/outputs.ts';
+import type { HistoryEntry } from '../../client/schemas-http.ts';
+import type { ApiWorkflow } from '../../client/types.ts';
+import type { Client } from '../../client/client.ts';
+import { PyrosError } from '../../errors.ts';
+import { applyPatches, type PatchResult } from '../../workflow/index.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { errorEvent, errorReport, exitCodeOf } from '../report-error.ts';
+import { createReporter } from '../reporters/create.ts';
+import type { Reporter } from '../reporters/reporter.ts';
+import { buildSaveContext, filesSummary, saveAllOutputs } from '../save-results.ts';
+import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+
+export interface FetchFlags extends CommonFlags {
+  output?: string;
+  wait?: boolean;
+}
+
+const POLL_MS = 1000;
+
+async function waitForHistory(client: Client, promptId: string, wait: boolean, reporter: Reporter): Promise<HistoryEntry> {
+  for (;;) {
+    const history = await client.api.history(promptId);
+    if (history) return history;
+    const queue = await client.api.queue();
+    const running = queue.running.some((entry) => entry.promptId === promptId);
+    const pending = queue.pending.find((entry) => entry.promptId === promptId);
+    if (!running && !pending) {
+      throw new PyrosError('lost', `The server at ${client.endpoint.display} knows no prompt ${promptId}: it is neither in the history nor in the queue.`, {
+        hint: 'Check the id (every `pyros run` prints it first) and the --server; a restarted server forgets its history.',
+      });
+    }
+    if (!wait) {
+      throw new PyrosError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
+    }
+    reporter.phase('connecting', running ? 'waiting: the prompt is running' : 'waiting: the prompt is queued');
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+}
+
+function detectedInputs(workflow: ApiWorkflow): PatchResult {
+  try {
+    return applyPatches(workflow, {});
+  } catch {
+    return { workflow, applied: { seeds: [], sets: [] }, notes: [] };
+  }
+}
+
+export async function fetchCommand(promptId: string, flags: FetchFlags): Promise<number> {
+  const secrets = secretsOf(resolveConnection(flags, {}));
+  const reporter = createReporter(flags, secrets);
+  let client: Client | undefined;
+  try {
+    const { config, connection } = await loadSettings(flags);
+    secrets.push(...secretsOf(connection));
+    client = clientFor(connection, singleServer(connection, 'pyros fetch'));
+    const history = await waitForHistory(client, promptId, flags.wait !== false, reporter);
+    const workflow = (history.prompt?.[2] ?? {}) as ApiWorkflow;
+    const dir = resolve(flags.output ?? process.env.PYROS_OUTPUT ?? config.output ?? 'images');
+    const context = buildSaveContext({ dir, patched: detectedInputs(workflow), server: client.endpoint.display, promptId });
+    const { outputs, texts } = collectOutputs(history);
+    const saved = await saveAllOutputs(client, { outputs, socketImages: [] }, context, reporter);
+    const failed = history.status?.status_str === 'error';
+    const lines = [
+      ...texts.flatMap((t) => t.values.map((value) => `text from node #${t.nodeId}: ${value}`)),
+      `${failed ? 'the prompt had failed; ' : ''}${saved.length} file${saved.length === 1 ? '' : 's'} saved in ${dir} (prompt ${promptId})`,
+    ];
+    reporter.result(lines, { ok: !failed, prompt_id: promptId, server: client.endpoint.display, status: history.status?.status_str, files: filesSummary(saved), texts });
+    return failed ? EXIT_CODES.execution : EXIT_CODES.ok;
+  } catch (error) {
+    reporter.error(errorReport(error, { verbose: Boolean(flags.verbose), secrets }), errorEvent(error, secrets));
+    return exitCodeOf(error);
+  } finally {
+    reporter.close();
+    client?.close();
+  }
+}

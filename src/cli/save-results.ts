@@ -1,0 +1,85 @@
+/** Saving a finished prompt's outputs for `run` and `fetch`: same names, same sidecars. */
+import { resolve } from 'node:path';
+import type { Client } from '../client/client.ts';
+import type { JobResult } from '../client/job.ts';
+import type { OutputRef } from '../client/types.ts';
+import { saveOutput, saveSocketImage, type SaveContext, type SavedFile } from '../outputs/save.ts';
+import type { PatchResult } from '../workflow/index.ts';
+import type { Reporter } from './reporters/reporter.ts';
+import { VERSION } from './version.ts';
+
+export type RunSaveContext = SaveContext & { metadata: Record<string, unknown> };
+
+function promptTextOf(patched: PatchResult): string | undefined {
+  const target = patched.applied.prompt;
+  if (!target) return undefined;
+  const value = patched.workflow[target.nodeId]?.inputs[target.input];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function buildSaveContext(init: { dir: string; patched: PatchResult; workflowPath?: string; server: string; promptId: string }): RunSaveContext {
+  const promptText = promptTextOf(init.patched);
+  const seeds = init.patched.applied.seeds.map((s) => ({ node_id: s.nodeId, input: s.input, value: s.value }));
+  return {
+    dir: init.dir,
+    promptText,
+    metadata: {
+      prompt_id: init.promptId,
+      server: init.server,
+      prompt: promptText,
+      seed: seeds[0]?.value,
+      seeds,
+      workflow_file: init.workflowPath ? resolve(init.workflowPath) : undefined,
+      client: `pyros ${VERSION}`,
+      workflow: init.patched.workflow,
+    },
+  };
+}
+
+export function timingsOf(result: Pick<JobResult, 'timings'>): Record<string, unknown> {
+  const { submittedAt, startedAt, finishedAt } = result.timings;
+  return {
+    submitted_at: new Date(submittedAt).toISOString(),
+    started_at: startedAt ? new Date(startedAt).toISOString() : undefined,
+    finished_at: new Date(finishedAt).toISOString(),
+    queued_ms: startedAt ? startedAt - submittedAt : undefined,
+    total_ms: finishedAt - submittedAt,
+  };
+}
+
+const PARALLEL_DOWNLOADS = 4;
+
+/** Saves every output (a few at a time), reported in the order the server listed them. */
+export async function saveAllOutputs(client: Client, result: Pick<JobResult, 'outputs' | 'socketImages'>, context: SaveContext, reporter: Reporter): Promise<SavedFile[]> {
+  const total = result.outputs.length + result.socketImages.length;
+  if (total > 0) reporter.phase('downloading', `${total} file${total === 1 ? '' : 's'}`);
+  const saved: SavedFile[] = new Array(result.outputs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < result.outputs.length) {
+      const index = next++;
+      saved[index] = await saveOutput(client.api, result.outputs[index] as OutputRef, context);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, result.outputs.length) }, worker));
+  for (const [index, image] of result.socketImages.entries()) {
+    saved.push(await saveSocketImage(image, index, 'websocket', context));
+  }
+  for (const file of saved) reporter.saved(file);
+  return saved;
+}
+
+/** After a failure, saves what the server already produced, so nothing is lost. */
+export async function savePartialOutputs(client: Client, outputs: OutputRef[], context: SaveContext, reporter: Reporter): Promise<void> {
+  for (const ref of outputs) {
+    try {
+      reporter.saved(await saveOutput(client.api, ref, context));
+    } catch (error) {
+      reporter.debug(`could not save ${ref.item.filename}: ${(error as Error).message}`);
+    }
+  }
+}
+
+export function filesSummary(saved: SavedFile[]): Record<string, unknown>[] {
+  return saved.map((file) => ({ path: file.path, bytes: file.bytes, node_id: file.nodeId, sidecars: file.sidecars }));
+}
