@@ -386,6 +386,24 @@ describe('j_reconnect', () => {
       await assertDownloads(session, recording, result.outputs);
     });
   });
+
+  it('a connect during the reconnect backoff (a new job starting) opens one socket, not two', async () => {
+    // Real-time-ish playback so that the scheduled reconnection would fire while the run goes on.
+    await withSession(
+      'j_reconnect',
+      async ({ client, replay }) => {
+        const job = client.run(workflow('j_reconnect'));
+        const connection = record(job, 'connection');
+        job.on('connection', ({ state }) => {
+          if (state === 'reconnecting') void client.connect();
+        });
+        await job.result;
+        assert.equal(replay.connections.length, 2, 'the first socket and a single replacement');
+        assert.equal(connection.filter((c) => c.state === 'reconnected').length, 1, 'running jobs hear about the new socket once');
+      },
+      { replay: { speed: 2 } },
+    );
+  });
 });
 
 describe('k_observer', () => {
