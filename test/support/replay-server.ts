@@ -65,7 +65,7 @@ export async function startReplay(scenario: string, options: ReplayOptions = {})
   };
   const playback = new Playback(recording, {
     socket: socketName,
-    speed: options.speed ?? 0,
+    speed: Math.max(0, options.speed ?? 0),
     output: {
       sendText: (json) => send(JSON.stringify(ids.json(json))),
       sendBinary: (frame) => send(ids.binaryFrame(frame)),
