@@ -75,8 +75,15 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
 
   /** Opens the socket; resolves once it is open and our feature flags have been sent. */
   connect(): Promise<void> {
+    if (this.isOpen) return Promise.resolve();
+    // After a drop, this connection replaces the scheduled reconnection and any attempt in flight:
+    // otherwise both would open a socket under the same clientId and one of them would leak.
+    const resuming = this.everOpened && !this.closedByUser;
     this.closedByUser = false;
-    return this.open(false);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this.ws?.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    return this.open(resuming);
   }
 
   private open(isReconnect: boolean): Promise<void> {
@@ -184,7 +191,6 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
   private scheduleReconnect(reason: string): void {
     this.attempt += 1;
     const delayMs = backoffDelay(this.attempt);
-    this.emit('reconnecting', { attempt: this.attempt, delayMs, reason: maskSecrets(reason, this.endpoint.secrets) });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.closedByUser) return;
@@ -192,6 +198,8 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
         // The 'close' handler of the failed attempt schedules the next one.
       });
     }, delayMs);
+    // Announced once the timer exists, so that a listener calling connect() or close() cancels it.
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, reason: maskSecrets(reason, this.endpoint.secrets) });
   }
 
   /** Forces a reconnect now (e.g. when the socket looks open but stopped delivering events). */
