@@ -43,7 +43,8 @@ export function buildProgram(): Command {
       .option('--seed-input <node.input>', 'input that takes --seed (env PYROS_SEED_INPUT)')
       .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string (repeatable)', collect)
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
-      .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m'),
+      .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
+      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto')),
   )
     .addHelpText(
       'after',

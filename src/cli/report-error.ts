@@ -5,6 +5,7 @@ import { ExecutionError } from '../client/job-errors.ts';
 import { nodeRef } from '../client/node-names.ts';
 import type { ApiWorkflow } from '../client/types.ts';
 import { isPyrosError } from '../errors.ts';
+import { formatErrorBlock, type ErrorBlock } from '../ui/summary.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 
 export function exitCodeOf(error: unknown): number {
@@ -40,24 +41,30 @@ export interface ErrorReportOptions {
   workflow?: ApiWorkflow;
 }
 
-/** The human report: headline, details, hint; masked. */
-export function errorReport(error: unknown, options: ErrorReportOptions): string[] {
-  const lines: string[] = [];
-  if (isPyrosError(error)) {
-    lines.push(`error: ${error.message}`);
-    if (error instanceof PromptRejectedError) lines.push(...rejectionLines(error, options.workflow));
-    if (error instanceof ExecutionError && options.verbose && error.traceback.length > 0) {
-      lines.push('  traceback (from the server):', ...error.traceback.join('').trimEnd().split('\n').map((l) => `    ${l}`));
-    }
-    if (error.hint) lines.push(`hint: ${error.hint}`);
-    if (options.verbose && error.cause instanceof Error) lines.push(`  cause: ${error.cause.message}`);
-  } else {
+/** Title, details and hint of any failure, masked; `formatErrorBlock` draws it. */
+export function errorBlock(error: unknown, options: ErrorReportOptions): ErrorBlock {
+  const mask = (text: string): string => maskSecrets(text, options.secrets);
+  const details: string[] = [];
+  if (!isPyrosError(error)) {
     const err = error instanceof Error ? error : new Error(String(error));
-    lines.push(`error: unexpected failure: ${err.message}`);
-    if (options.verbose && err.stack) lines.push(...err.stack.split('\n').slice(1));
-    lines.push('hint: this is a bug in pyros; please report it with the command you ran (run with --verbose for details).');
+    if (options.verbose && err.stack) details.push(...err.stack.split('\n').slice(1));
+    return {
+      title: mask(`unexpected failure: ${err.message}`),
+      details: details.map(mask),
+      hint: 'This is a bug in pyros; please report it with the command you ran (run with --verbose for details).',
+    };
   }
-  return lines.map((line) => maskSecrets(line, options.secrets));
+  if (error instanceof PromptRejectedError) details.push(...rejectionLines(error, options.workflow).map((line) => line.slice(2)));
+  if (error instanceof ExecutionError && options.verbose && error.traceback.length > 0) {
+    details.push('traceback (from the server):', ...error.traceback.join('').trimEnd().split('\n'));
+  }
+  if (options.verbose && error.cause instanceof Error) details.push(`cause: ${error.cause.message}`);
+  return { title: mask(error.message), details: details.map(mask), hint: error.hint === undefined ? undefined : mask(error.hint) };
+}
+
+/** Plain lines of an error, for places without a display. */
+export function errorReport(error: unknown, options: ErrorReportOptions): string[] {
+  return formatErrorBlock(errorBlock(error, options), { color: false });
 }
 
 /** The `--json` form of an error; never includes a node's current inputs. */

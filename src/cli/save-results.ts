@@ -52,13 +52,17 @@ const PARALLEL_DOWNLOADS = 4;
 /** Saves every output (a few at a time), reported in the order the server listed them. */
 export async function saveAllOutputs(client: Client, result: Pick<JobResult, 'outputs' | 'socketImages'>, context: SaveContext, reporter: Reporter): Promise<SavedFile[]> {
   const total = result.outputs.length + result.socketImages.length;
-  if (total > 0) reporter.phase('downloading', `${total} file${total === 1 ? '' : 's'}`);
+  let done = 0;
+  const progress = (): void => reporter.phase('downloading', { done, total });
+  if (total > 0) progress();
   const saved: SavedFile[] = new Array(result.outputs.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < result.outputs.length) {
       const index = next++;
       saved[index] = await saveOutput(client.api, result.outputs[index] as OutputRef, context);
+      done += 1;
+      progress();
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, result.outputs.length) }, worker));

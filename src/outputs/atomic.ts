@@ -57,11 +57,15 @@ export async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-/** Streams `source` into a new temporary file in `dir`; removes it on any failure. */
-export async function streamToTemp(source: Readable, dir: string, expectedBytes?: number): Promise<{ path: string; bytes: number }> {
+const HEAD_BYTES = 64;
+
+/** Streams `source` into a new temporary file in `dir`; removes it on any failure. Keeps the first bytes (image dimensions live there). */
+export async function streamToTemp(source: Readable, dir: string, expectedBytes?: number): Promise<{ path: string; bytes: number; head: Buffer }> {
   const path = tempPathIn(dir);
   let bytes = 0;
+  const headChunks: Buffer[] = [];
   source.on('data', (chunk: Buffer) => {
+    if (bytes < HEAD_BYTES) headChunks.push(chunk.subarray(0, HEAD_BYTES - bytes));
     bytes += chunk.length;
   });
   try {
@@ -71,7 +75,7 @@ export async function streamToTemp(source: Readable, dir: string, expectedBytes?
         hint: 'The connection was cut; run again or use `pyros fetch PROMPT_ID`.',
       });
     }
-    return { path, bytes };
+    return { path, bytes, head: Buffer.concat(headChunks) };
   } catch (error) {
     await unlink(path).catch(() => undefined);
     throw error;

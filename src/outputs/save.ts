@@ -25,6 +25,8 @@ export interface SaveContext {
 export interface SavedFile {
   path: string;
   bytes: number;
+  /** The first bytes of the file (image dimensions can be read from them). */
+  head: Buffer;
   nodeId: string;
   /** Name on the server, for messages. */
   serverName: string;
@@ -38,7 +40,7 @@ function sidecarNames(stem: string, ext: string): { text: string; meta: string }
 }
 
 /** Moves a finished temporary file to the first free name and writes its sidecars. */
-async function place(tempPath: string, bytes: number, serverName: string, nodeId: string, describe: Record<string, unknown>, ctx: SaveContext): Promise<SavedFile> {
+async function place(temp: { path: string; bytes: number; head: Buffer }, serverName: string, nodeId: string, describe: Record<string, unknown>, ctx: SaveContext): Promise<SavedFile> {
   const { stem, ext } = splitExtension(safeFileName(serverName));
   for (let n = 0; n < MAX_NAME_ATTEMPTS; n++) {
     const candidateStem = n === 0 ? stem : `${stem}-${n}`;
@@ -46,9 +48,9 @@ async function place(tempPath: string, bytes: number, serverName: string, nodeId
     const sidecars = sidecarNames(candidateStem, ext);
     if ((await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
     const finalPath = join(ctx.dir, name);
-    if (!(await claimName(tempPath, finalPath))) continue;
+    if (!(await claimName(temp.path, finalPath))) continue;
     const written: string[] = [];
-    const meta = { ...ctx.metadata, ...describe, node_id: nodeId, file: name, bytes, saved_at: new Date().toISOString() };
+    const meta = { ...ctx.metadata, ...describe, node_id: nodeId, file: name, bytes: temp.bytes, saved_at: new Date().toISOString() };
     const files: [string, string][] = [[sidecars.meta, `${JSON.stringify(meta, null, 2)}\n`]];
     if (ctx.promptText !== undefined) files.unshift([sidecars.text, `${ctx.promptText}\n`]);
     for (const [sidecar, content] of files) {
@@ -56,9 +58,9 @@ async function place(tempPath: string, bytes: number, serverName: string, nodeId
       if (await claimName(temp, join(ctx.dir, sidecar))) written.push(join(ctx.dir, sidecar));
       else await unlink(temp).catch(() => undefined);
     }
-    return { path: finalPath, bytes, nodeId, serverName, sidecars: written };
+    return { path: finalPath, bytes: temp.bytes, head: temp.head, nodeId, serverName, sidecars: written };
   }
-  await unlink(tempPath).catch(() => undefined);
+  await unlink(temp.path).catch(() => undefined);
   throw outputError(new Error(`no free name for ${stem}${ext}`), ctx.dir, serverName);
 }
 
@@ -67,7 +69,7 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
   await ensureDir(ctx.dir);
   const response = await api.view(ref.item, { signal: ctx.signal, idleTimeoutMs: ctx.idleTimeoutMs });
   const declared = Number(response.headers['content-length']);
-  let temp: { path: string; bytes: number };
+  let temp: Awaited<ReturnType<typeof streamToTemp>>;
   try {
     temp = await streamToTemp(response, ctx.dir, Number.isFinite(declared) && declared >= 0 ? declared : undefined);
   } catch (error) {
@@ -75,7 +77,7 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
     throw fromDisk ? outputError(error, ctx.dir, basename(ref.item.filename)) : api.transport.translate(error as Error, { method: 'GET', route: 'view' });
   }
   try {
-    return await place(temp.path, temp.bytes, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);
+    return await place(temp, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);
   } catch (error) {
     await unlink(temp.path).catch(() => undefined);
     throw outputError(error, ctx.dir, basename(ref.item.filename));
@@ -88,14 +90,14 @@ const EXTENSIONS: Record<ImageMime, string> = { 'image/png': '.png', 'image/jpeg
 export async function saveSocketImage(image: { node: NodeRef; mime: ImageMime; image: Buffer }, index: number, prefix: string, ctx: SaveContext): Promise<SavedFile> {
   await ensureDir(ctx.dir);
   const name = `${prefix}_${String(index + 1).padStart(5, '0')}_${EXTENSIONS[image.mime]}`;
-  let temp: { path: string; bytes: number };
+  let temp: Awaited<ReturnType<typeof streamToTemp>>;
   try {
     temp = await streamToTemp(Readable.from([image.image]), ctx.dir, image.image.length);
   } catch (error) {
     throw outputError(error, ctx.dir, name);
   }
   try {
-    return await place(temp.path, temp.bytes, name, image.node.nodeId, { output: { websocket: true, mime: image.mime } }, ctx);
+    return await place(temp, name, image.node.nodeId, { output: { websocket: true, mime: image.mime } }, ctx);
   } catch (error) {
     await unlink(temp.path).catch(() => undefined);
     throw outputError(error, ctx.dir, name);

@@ -255,7 +255,7 @@ function follow(job: JobSource, model: ProgressModel): () => void {
 
 export { detectPreview, previewFromEnv, PREVIEW_MODES, type PreviewChoice, type PreviewMode, type PreviewProtocol } from './preview/detect.ts';
 export { ProgressModel, describeQueue, type Phase, type PhaseDetail, type ProgressState } from './progress-model.ts';
-export { savedFileLines, formatErrorBlock, errorBlockOf, describeStats, type SavedFile, type ErrorBlock } from './summary.ts';
+export { savedFileLines, formatErrorBlock, describeStats, type SavedFile, type ErrorBlock } from './summary.ts';
 export { renderImage, showImage } from './show-image.ts';
 export { imageSize, type ImageSize } from './image-size.ts';
 export { formatBytes, formatDuration } from './format.ts';

@@ -2,8 +2,6 @@
  * What is printed after a job: the saved files (size, dimensions, path), typed errors as a
  * compact block, and the display's own statistics for --verbose.
  */
-import { ExecutionError } from '../client/job-errors.ts';
-import { isPyrosError } from '../errors.ts';
 import { formatBytes } from './format.ts';
 import { imageSize } from './image-size.ts';
 import type { DisplayStats } from './index.ts';
@@ -61,20 +59,6 @@ function sanitizeLines(text: string): string {
     .split('\n')
     .map((line) => sanitize(line))
     .join('\n    ');
-}
-
-/** The block for any thrown value: typed pyros errors keep their hint, execution errors their traceback with `verbose`. */
-export function errorBlockOf(error: unknown, options: { verbose?: boolean } = {}): ErrorBlock {
-  if (error instanceof ExecutionError) {
-    const details = options.verbose ? error.traceback.flatMap((entry) => entry.split('\n')).filter((line) => line.trim()) : [];
-    return { title: error.message, details, hint: error.hint };
-  }
-  if (isPyrosError(error)) return { title: error.message, hint: error.hint };
-  if (error instanceof Error) {
-    const details = options.verbose && error.stack ? error.stack.split('\n').slice(1) : [];
-    return { title: error.message || error.name, details };
-  }
-  return { title: String(error) };
 }
 
 /** `previews: 512 received, 9 drawn, 503 dropped · decode 10.4 ms, encode 1.2 ms (mean)`. */

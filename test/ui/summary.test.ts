@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 import { ExecutionError } from '../../src/client/job-errors.ts';
 import { PyrosError } from '../../src/errors.ts';
-import { describeStats, errorBlockOf, formatErrorBlock, renderImage, savedFileLines } from '../../src/ui/index.ts';
+import { describeStats, formatErrorBlock, renderImage, savedFileLines } from '../../src/ui/index.ts';
 import { node } from './fixtures/fake-job.ts';
 import { JPEG_PREVIEW, PNG_IMAGE } from './fixtures/frames.ts';
 
@@ -27,26 +27,9 @@ describe('summary', () => {
     assert.equal(stripVTControlCharacters(coloured[0]!), '✔ 4×2  10 B  a.png');
   });
 
-  it('formats errors as a title, indented details and a hint', () => {
-    const error = new ExecutionError({
-      promptId: 'p',
-      node: node('4', 'Batch', 'ImageBatch'),
-      exceptionType: 'RuntimeError',
-      exceptionMessage: 'Sizes of tensors must match',
-      traceback: ['  File "x.py", line 1\n', '    raise\n'],
-      outputs: [],
-    });
-    const block = formatErrorBlock(errorBlockOf(error, { verbose: true }), { color: false });
-    assert.deepEqual(block, [
-      '✖ The workflow failed in node #4 "Batch" (ImageBatch): RuntimeError: Sizes of tensors must match',
-      '      File "x.py", line 1',
-      '        raise',
-      `  hint: ${error.hint}`,
-    ]);
-    assert.equal(formatErrorBlock(errorBlockOf(error), { color: false }).length, 2, 'traceback only with verbose');
-    const typed = formatErrorBlock(errorBlockOf(new PyrosError('connection', 'Cannot reach http://x', { hint: 'Is the server running?' })), { color: false });
-    assert.deepEqual(typed, ['✖ Cannot reach http://x', '  hint: Is the server running?']);
-    assert.deepEqual(formatErrorBlock(errorBlockOf('weird'), { color: false }), ['✖ weird']);
+  it('formats an error block as a title, indented details and a hint', () => {
+    const block = formatErrorBlock({ title: 'It failed', details: ['  File "x.py", line 1\n    raise'], hint: 'Do this.' }, { color: false });
+    assert.deepEqual(block, ['✖ It failed', '      File "x.py", line 1', '        raise', '  hint: Do this.']);
     assert.deepEqual(formatErrorBlock({ title: 'bad \x1b[2J title' }, { color: false }), ['✖ bad  [2J title']);
   });
 

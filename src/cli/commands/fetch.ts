@@ -10,7 +10,7 @@ import type { Client } from '../../client/client.ts';
 import { PyrosError } from '../../errors.ts';
 import { applyPatches, type PatchResult } from '../../workflow/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { errorEvent, errorReport, exitCodeOf } from '../report-error.ts';
+import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildSaveContext, filesSummary, saveAllOutputs } from '../save-results.ts';
@@ -38,7 +38,7 @@ async function waitForHistory(client: Client, promptId: string, wait: boolean, r
     if (!wait) {
       throw new PyrosError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
     }
-    reporter.phase('connecting', running ? 'waiting: the prompt is running' : 'waiting: the prompt is queued');
+    reporter.phase(running ? 'running' : 'queued', { text: `waiting for prompt ${promptId}` });
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
 }
@@ -53,7 +53,7 @@ function detectedInputs(workflow: ApiWorkflow): PatchResult {
 
 export async function fetchCommand(promptId: string, flags: FetchFlags): Promise<number> {
   const secrets = secretsOf(resolveConnection(flags, {}));
-  const reporter = createReporter(flags, secrets);
+  const reporter = await createReporter({ ...flags, preview: 'off' }, secrets);
   let client: Client | undefined;
   try {
     const { config, connection } = await loadSettings(flags);
@@ -73,7 +73,7 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
     reporter.result(lines, { ok: !failed, prompt_id: promptId, server: client.endpoint.display, status: history.status?.status_str, files: filesSummary(saved), texts });
     return failed ? EXIT_CODES.execution : EXIT_CODES.ok;
   } catch (error) {
-    reporter.error(errorReport(error, { verbose: Boolean(flags.verbose), secrets }), errorEvent(error, secrets));
+    reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
     reporter.close();

@@ -11,7 +11,7 @@ import { PyrosError } from '../../errors.ts';
 import { applyPatches, loadWorkflow, type PatchResult } from '../../workflow/index.ts';
 import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { errorEvent, errorReport, exitCodeOf } from '../report-error.ts';
+import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildSaveContext, filesSummary, saveAllOutputs, savePartialOutputs, timingsOf } from '../save-results.ts';
@@ -30,7 +30,7 @@ export interface RunFlags extends CommonFlags {
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
   const secrets = secretsOf(resolveConnection(flags, {}));
-  const reporter = createReporter(flags, secrets);
+  const reporter = await createReporter(flags, secrets);
   let workflow: ApiWorkflow | undefined;
   let client: Client | undefined;
   const disposeSignal: (() => void)[] = [];
@@ -57,7 +57,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     reportPatches(reporter, patched);
 
     client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
-    reporter.phase('connecting', client.endpoint.display);
+    reporter.phase('connecting', { text: client.endpoint.display });
     const job = client.run(workflow, {
       timeoutMs: timeoutMs === undefined ? undefined : typeof timeoutMs === 'number' ? timeoutMs * 1000 : parseDuration(timeoutMs, '--timeout'),
     });
@@ -101,7 +101,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     });
     return EXIT_CODES.ok;
   } catch (error) {
-    reporter.error(errorReport(error, { verbose: Boolean(flags.verbose), secrets, workflow }), errorEvent(error, secrets));
+    reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets, workflow }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
     for (const dispose of disposeSignal) dispose();

@@ -1,14 +1,26 @@
+import { createDisplay, detectPreview, PREVIEW_MODES, type PreviewMode } from '../../ui/index.ts';
+import { PyrosError } from '../../errors.ts';
 import type { CommonFlags } from '../settings.ts';
 import { HumanReporter } from './human.ts';
 import { JsonReporter } from './json.ts';
 import type { Reporter } from './reporter.ts';
 
-/** JSON with --json; otherwise human output, live when stdout is a terminal that takes escapes. */
-export function createReporter(flags: CommonFlags, secrets: readonly string[]): Reporter {
-  if (flags.json) return new JsonReporter({ secrets, verbose: Boolean(flags.verbose) });
-  return new HumanReporter({ live: wantsLiveOutput(flags), secrets, verbose: Boolean(flags.verbose) });
+export function parsePreviewMode(value: string | undefined): PreviewMode {
+  const mode = (value ?? 'auto') as PreviewMode;
+  if (!PREVIEW_MODES.includes(mode)) {
+    throw new PyrosError('usage', `--preview must be one of ${PREVIEW_MODES.join(', ')} (got "${value}").`);
+  }
+  return mode;
 }
 
-export function wantsLiveOutput(flags: CommonFlags, env: NodeJS.ProcessEnv = process.env, out: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(out.isTTY) && flags.color !== false && !env.NO_COLOR && env.TERM !== 'dumb';
+/** JSON with --json; otherwise the display on stderr (live on a terminal, plain lines elsewhere). */
+export async function createReporter(flags: CommonFlags & { preview?: string }, secrets: readonly string[]): Promise<Reporter> {
+  const verbose = Boolean(flags.verbose);
+  if (flags.json) return new JsonReporter({ secrets, verbose });
+  const stream = process.stderr;
+  const color = flags.color !== false;
+  const previewMode = parsePreviewMode(flags.preview);
+  const preview = stream.isTTY && previewMode !== 'off' ? await detectPreview({ mode: previewMode, stdout: stream }) : 'off';
+  const display = createDisplay({ stream, color, preview });
+  return new HumanReporter({ display, color, verbose, secrets });
 }

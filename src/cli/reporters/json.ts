@@ -2,7 +2,9 @@
 import type { Job } from '../../client/job.ts';
 import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import type { Phase, Reporter } from './reporter.ts';
+import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
+import type { ErrorBlock } from '../../ui/summary.ts';
+import type { Reporter } from './reporter.ts';
 
 export class JsonReporter implements Reporter {
   private readonly out: NodeJS.WritableStream;
@@ -30,8 +32,8 @@ export class JsonReporter implements Reporter {
     if (this.verbose) process.stderr.write(`${maskSecrets(message, this.secrets)}\n`);
   }
 
-  phase(phase: Phase, detail?: string): void {
-    this.emit('phase', { phase, ...(detail ? { detail } : {}) });
+  phase(phase: Phase, detail?: PhaseDetail): void {
+    this.emit('phase', { phase, ...detail });
   }
 
   follow(job: Job): void {
@@ -58,7 +60,7 @@ export class JsonReporter implements Reporter {
     this.emit('result', data);
   }
 
-  error(_lines: string[], data: Record<string, unknown>): void {
+  error(_block: ErrorBlock, data: Record<string, unknown>): void {
     this.out.write(`${maskSecrets(JSON.stringify({ ...data, time: new Date().toISOString(), ...this.extra }), this.secrets)}\n`);
   }
 

@@ -1,19 +1,19 @@
 /** What a command tells the person (or the script) running it; human and JSON forms. */
 import type { Job } from '../../client/job.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-
-export type Phase = 'connecting' | 'submitting' | 'downloading' | 'saving';
+import type { ErrorBlock } from '../../ui/summary.ts';
+import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
 
 export interface Reporter {
   /** A human note (which inputs were patched, warnings); in JSON also an event. */
   note(message: string, data?: Record<string, unknown>): void;
   /** Verbose diagnostics; stderr, only with --verbose. */
   debug(message: string): void;
-  phase(phase: Phase, detail?: string): void;
+  phase(phase: Phase, detail?: PhaseDetail): void;
   follow(job: Job): void;
   saved(file: SavedFile): void;
   /** The final result (success); `data` is the JSON result object. */
   result(lines: string[], data: Record<string, unknown>): void;
-  error(lines: string[], data: Record<string, unknown>): void;
+  error(block: ErrorBlock, data: Record<string, unknown>): void;
   close(): void;
 }
