@@ -1,0 +1,117 @@
+/**
+ * The values that flow between simulated nodes. Images hold real pixels (one HWC byte array
+ * per batch item); latents hold the recipe of the picture a sampler "denoised" into them, which
+ * VAEDecode renders.
+ */
+import { tensorRepr } from '../tensor-repr.ts';
+import { pyRepr } from '../python.ts';
+
+export interface ImageValue {
+  kind: 'image';
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  /** One row-major HWC array per batch item, 0..255 for 0.0..1.0. */
+  frames: Uint8Array[];
+}
+
+export interface MaskValue {
+  kind: 'mask';
+  width: number;
+  height: number;
+  /** One row-major array per batch item, 0..1. */
+  frames: Float32Array[];
+}
+
+/** What decides the look of a generated picture. */
+export interface PictureRecipe {
+  prompt: string;
+  negative: string;
+  seed: number;
+  cfg: number;
+  sampler: string;
+  model: string;
+}
+
+export interface LatentValue {
+  kind: 'latent';
+  /** Size of the image it decodes to, in pixels. */
+  width: number;
+  height: number;
+  batch: number;
+  recipe?: PictureRecipe;
+  /** How far the recipe's picture replaced `source` (1 = completely). */
+  strength?: number;
+  /** Pixels encoded by VAEEncode (img2img). */
+  source?: ImageValue;
+}
+
+export interface ConditioningValue {
+  kind: 'conditioning';
+  text: string;
+}
+
+interface ModelRef<K extends string> {
+  kind: K;
+  name: string;
+}
+
+/** A loaded model, CLIP or VAE: only its file name matters here. */
+export type ModelValue = ModelRef<'model'> | ModelRef<'clip'> | ModelRef<'vae'>;
+
+export type SimValue = ImageValue | MaskValue | LatentValue | ConditioningValue | ModelValue;
+
+export function isValue<K extends SimValue['kind']>(value: unknown, kind: K): value is Extract<SimValue, { kind: K }> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === kind;
+}
+
+export function newImage(width: number, height: number, channels: 3 | 4, batch: number): ImageValue {
+  return { kind: 'image', width, height, channels, frames: Array.from({ length: batch }, () => new Uint8Array(width * height * channels)) };
+}
+
+function imageTensor(image: ImageValue): string {
+  const frameSize = image.width * image.height * image.channels;
+  return tensorRepr({
+    shape: [image.frames.length, image.height, image.width, image.channels],
+    at: (index) => (image.frames[Math.floor(index / frameSize)]?.[index % frameSize] ?? 0) / 255,
+  });
+}
+
+function maskTensor(mask: MaskValue): string {
+  const frameSize = mask.width * mask.height;
+  return tensorRepr({
+    shape: [mask.frames.length, mask.height, mask.width],
+    at: (index) => mask.frames[Math.floor(index / frameSize)]?.[index % frameSize] ?? 0,
+  });
+}
+
+/** A stable fake object address, like the ones Python prints. */
+function address(name: string): string {
+  let hash = 0x7f3a0000;
+  for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) >>> 0;
+  return `0x7f${hash.toString(16).padStart(8, '0')}`;
+}
+
+const OBJECT_CLASSES: Record<ModelValue['kind'], string> = {
+  model: 'comfy.model_patcher.ModelPatcher',
+  clip: 'comfy.sd.CLIP',
+  vae: 'comfy.sd.VAE',
+};
+
+/** str(value) of an input, as execution_error's current_inputs shows it. */
+export function describeValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object') return value;
+  if (isValue(value, 'image')) return imageTensor(value);
+  if (isValue(value, 'mask')) return maskTensor(value);
+  if (isValue(value, 'latent')) {
+    const samples = tensorRepr({ shape: [value.batch, 4, Math.floor(value.height / 8), Math.floor(value.width / 8)], at: () => 0 });
+    return `{'samples': ${samples}}`;
+  }
+  if (isValue(value, 'conditioning')) return `[[tensor(...), {'pooled_output': None, 'text': ${pyRepr(value.text)}}]]`;
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'model' || kind === 'clip' || kind === 'vae') {
+    return `<${OBJECT_CLASSES[kind]} object at ${address((value as ModelValue).name + kind)}>`;
+  }
+  return pyRepr(value);
+}
