@@ -101,6 +101,8 @@ export class Executor {
     for (const output of item.outputs) list.addNode(output);
 
     const values = new Map<string, unknown[]>();
+    // Cached nodes are never staged: their outputs come straight from the cache.
+    const outputsOf = (id: string): unknown[] | undefined => values.get(id) ?? cachedEntry(id)?.outputs;
     const uiOutputs = new Map<string, Record<string, unknown>>();
     const executed: string[] = [];
     let terminal: TerminalMessage | undefined;
@@ -143,7 +145,7 @@ export class Executor {
       try {
         interrupt.throwIfRaised();
         await hooks.onNodeStart?.({ promptId, nodeId, classType });
-        inputs = this.inputsOf(prompt, nodeId, values, item.extraData);
+        inputs = this.inputsOf(prompt, nodeId, outputsOf, item.extraData);
         const context = this.context(prompt, nodeId, classType, item, clientId, progress);
         const result = await catalogue.behaviour(classType).run(inputs, context);
         outputs = result.outputs ?? [];
@@ -220,13 +222,18 @@ export class Executor {
   }
 
   /** The values a node runs with: linked outputs, its declared constants, and hidden inputs. */
-  private inputsOf(prompt: Prompt, nodeId: string, values: Map<string, unknown[]>, extraData: Record<string, unknown>): Record<string, unknown> {
+  private inputsOf(
+    prompt: Prompt,
+    nodeId: string,
+    outputsOf: (nodeId: string) => unknown[] | undefined,
+    extraData: Record<string, unknown>,
+  ): Record<string, unknown> {
     const node = prompt[nodeId] as Prompt[string];
     const spec = this.deps.catalogue.spec(node.class_type);
     const declared = { ...spec.input.required, ...spec.input.optional };
     const inputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(nodeInputs(node))) {
-      if (isLink(value)) inputs[name] = values.get(value[0])?.[value[1]] ?? null;
+      if (isLink(value)) inputs[name] = outputsOf(value[0])?.[value[1]] ?? null;
       else if (Object.hasOwn(declared, name)) inputs[name] = value;
     }
     for (const [name, kind] of Object.entries(spec.input.hidden ?? {})) {

@@ -12,7 +12,7 @@ import { pyJsonDumps } from '../python.ts';
 import { isInside, type Storage } from '../storage.ts';
 import { requireValue, stringInput } from './inputs.ts';
 import type { NodeBehaviour, NodeContext, NodeEnvironment } from './types.ts';
-import type { ImageValue, MaskValue } from './values.ts';
+import { bytesToFrame, frameToBytes, type ImageValue, type MaskValue } from './values.ts';
 
 /** LoadImage names files of input/ (optionally "sub/name.png", or annotated "name.png [output]"). */
 function inputPath(storage: Storage, name: string): string | undefined {
@@ -72,7 +72,7 @@ async function saveImages(
   let counter = target.counter;
   for (const [index, frame] of images.frames.entries()) {
     const filename = `${target.filename.replaceAll('%batch_num%', String(index))}_${String(counter).padStart(5, '0')}_.png`;
-    const png = await encodePng(frame, images.width, images.height, images.channels, { level, text });
+    const png = await encodePng(frameToBytes(frame), images.width, images.height, images.channels, { level, text });
     const path = join(target.folder, filename);
     await writeFile(path, png).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
@@ -125,7 +125,7 @@ export const FILE_NODES: Record<string, NodeBehaviour> = {
         pixels.set(decoded.pixels.subarray(0, pixels.length));
         mask = { kind: 'mask', width: 64, height: 64, frames: [new Float32Array(64 * 64)] };
       }
-      const result: ImageValue = { kind: 'image', width: decoded.width, height: decoded.height, channels: 3, frames: [pixels] };
+      const result: ImageValue = { kind: 'image', width: decoded.width, height: decoded.height, channels: 3, frames: [bytesToFrame(pixels)] };
       return { outputs: [result, mask] };
     },
   },
@@ -154,7 +154,7 @@ export const FILE_NODES: Record<string, NodeBehaviour> = {
       for (const [step, frame] of source.frames.entries()) {
         await context.progress(step, count, async () => ({
           format: 'PNG',
-          bytes: await encodePng(frame, source.width, source.height, source.channels, { level: 1 }),
+          bytes: await encodePng(frameToBytes(frame), source.width, source.height, source.channels, { level: 1 }),
         }));
       }
       return {};

@@ -33,7 +33,7 @@ export const IMAGE_NODES: Record<string, NodeBehaviour> = {
     run: ({ width, height, batch_size, color }) => {
       const image = newImage(numberInput(width, 512), numberInput(height, 512), 3, numberInput(batch_size, 1));
       const rgb = numberInput(color);
-      const channels = [(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff];
+      const channels = [((rgb >> 16) & 0xff) / 0xff, ((rgb >> 8) & 0xff) / 0xff, (rgb & 0xff) / 0xff];
       for (const frame of image.frames) for (let i = 0; i < frame.length; i++) frame[i] = channels[i % 3] ?? 0;
       return { outputs: [image] };
     },
@@ -42,7 +42,7 @@ export const IMAGE_NODES: Record<string, NodeBehaviour> = {
   ImageInvert: {
     run: ({ image }) => {
       const source = requireValue(image, 'image');
-      return { outputs: [{ ...source, frames: source.frames.map((frame) => frame.map((value) => 255 - value)) }] };
+      return { outputs: [{ ...source, frames: source.frames.map((frame) => frame.map((value) => 1 - value)) }] };
     },
   },
 
@@ -93,14 +93,14 @@ export const IMAGE_NODES: Record<string, NodeBehaviour> = {
       const count = Math.min(source.frames.length, mask.frames.length);
       const result = newImage(source.width, source.height, 4, count);
       for (let b = 0; b < count; b++) {
-        const from = source.frames[b] as Uint8Array;
+        const from = source.frames[b] as Float32Array;
         const opacity = mask.frames[b] as Float32Array;
-        const to = result.frames[b] as Uint8Array;
+        const to = result.frames[b] as Float32Array;
         for (let p = 0; p < source.width * source.height; p++) {
           to[p * 4] = from[p * source.channels] ?? 0;
           to[p * 4 + 1] = from[p * source.channels + 1] ?? 0;
           to[p * 4 + 2] = from[p * source.channels + 2] ?? 0;
-          to[p * 4 + 3] = Math.round((1 - (opacity[p] ?? 0)) * 255);
+          to[p * 4 + 3] = 1 - (opacity[p] ?? 0);
         }
       }
       return { outputs: [result] };

@@ -6,7 +6,7 @@ import { encodeJpeg } from '../imaging/jpeg.ts';
 import { hash32, planScene, renderDenoisingFrame, renderScene } from '../imaging/procedural.ts';
 import { resizePixels } from '../imaging/resize.ts';
 import type { PreviewImage } from './types.ts';
-import { newImage, type ImageValue, type LatentValue } from './values.ts';
+import { bytesToFrame, newImage, type ImageValue, type LatentValue } from './values.ts';
 
 const PREVIEW_QUALITY = 70;
 /** What decoding an empty latent gives: a flat grey. */
@@ -18,7 +18,10 @@ function blendSource(picture: Uint8Array, width: number, height: number, channel
   if (!frame || strength >= 1) return;
   const resized = resizePixels({ data: frame, width: source.width, height: source.height, channels: source.channels }, width, height, 'bilinear');
   for (let i = 0, j = 0; i < picture.length; i += channels, j += source.channels) {
-    for (let c = 0; c < 3; c++) picture[i + c] = (resized[j + c] ?? 0) + ((picture[i + c] ?? 0) - (resized[j + c] ?? 0)) * strength;
+    for (let c = 0; c < 3; c++) {
+      const under = (resized[j + c] ?? 0) * 255;
+      picture[i + c] = Math.round(under + ((picture[i + c] ?? 0) - under) * strength);
+    }
   }
 }
 
@@ -41,7 +44,7 @@ function drawLatent(latent: LatentValue, index: number, width: number, height: n
 
 export function decodeLatent(latent: LatentValue): ImageValue {
   const image = newImage(latent.width, latent.height, 3, 0);
-  image.frames = Array.from({ length: latent.batch }, (_, index) => drawLatent(latent, index, latent.width, latent.height, 3));
+  image.frames = Array.from({ length: latent.batch }, (_, index) => bytesToFrame(drawLatent(latent, index, latent.width, latent.height, 3)));
   return image;
 }
 

@@ -1,7 +1,8 @@
 /**
- * The values that flow between simulated nodes. Images hold real pixels (one HWC byte array
- * per batch item); latents hold the recipe of the picture a sampler "denoised" into them, which
- * VAEDecode renders.
+ * The values that flow between simulated nodes. Images hold real pixels as float32 0..1, one
+ * HWC array per batch item, like ComfyUI's tensors (so inverting and saving give the same bytes
+ * as the real server); latents hold the recipe of the picture a sampler "denoised" into them,
+ * which VAEDecode renders.
  */
 import { tensorRepr } from '../tensor-repr.ts';
 import { pyRepr } from '../python.ts';
@@ -11,8 +12,8 @@ export interface ImageValue {
   width: number;
   height: number;
   channels: 3 | 4;
-  /** One row-major HWC array per batch item, 0..255 for 0.0..1.0. */
-  frames: Uint8Array[];
+  /** One row-major HWC array per batch item, 0.0..1.0. */
+  frames: Float32Array[];
 }
 
 export interface MaskValue {
@@ -66,14 +67,31 @@ export function isValue<K extends SimValue['kind']>(value: unknown, kind: K): va
 }
 
 export function newImage(width: number, height: number, channels: 3 | 4, batch: number): ImageValue {
-  return { kind: 'image', width, height, channels, frames: Array.from({ length: batch }, () => new Uint8Array(width * height * channels)) };
+  return { kind: 'image', width, height, channels, frames: Array.from({ length: batch }, () => new Float32Array(width * height * channels)) };
+}
+
+/** Bytes to a float32 tensor, as LoadImage does (`array.astype(float32) / 255`). */
+export function bytesToFrame(bytes: Uint8Array): Float32Array {
+  const frame = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) frame[i] = (bytes[i] ?? 0) / 255;
+  return frame;
+}
+
+/** A tensor to bytes, as SaveImage does (`clip(255. * x, 0, 255).astype(uint8)`: truncating). */
+export function frameToBytes(frame: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(frame.length);
+  for (let i = 0; i < frame.length; i++) {
+    const value = Math.fround(255 * (frame[i] ?? 0));
+    bytes[i] = value <= 0 ? 0 : value >= 255 ? 255 : value;
+  }
+  return bytes;
 }
 
 function imageTensor(image: ImageValue): string {
   const frameSize = image.width * image.height * image.channels;
   return tensorRepr({
     shape: [image.frames.length, image.height, image.width, image.channels],
-    at: (index) => (image.frames[Math.floor(index / frameSize)]?.[index % frameSize] ?? 0) / 255,
+    at: (index) => image.frames[Math.floor(index / frameSize)]?.[index % frameSize] ?? 0,
   });
 }
 
