@@ -282,7 +282,9 @@ export class Executor {
         ? error
         : error instanceof PyException
           ? new NodeError(error.pyType, error.message)
-          : new NodeError('Exception', error instanceof Error ? error.message : String(error));
+          : error instanceof RangeError && /allocation|Invalid typed array length|Array buffer/i.test(error.message)
+            ? new NodeError('RuntimeError', `DefaultCPUAllocator: not enough memory: ${error.message}`)
+            : new NodeError('Exception', error instanceof Error ? error.message : String(error));
     this.deps.log(`!!! Exception during processing !!! ${failure.message}`);
     const currentInputs: Record<string, unknown[]> = {};
     for (const [name, value] of Object.entries(inputs)) currentInputs[name] = [describeValue(value)];

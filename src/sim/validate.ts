@@ -92,6 +92,8 @@ function formatNumber(inputType: InputType, value: unknown): string {
 
 class PromptValidator {
   private readonly validated = new Map<string, Verdict>();
+  /** Nodes whose validation is under way: meeting one again means the links form a cycle. */
+  private readonly visiting = new Set<string>();
   private readonly prompt: Prompt;
   private readonly catalogue: Catalogue;
   private readonly env: NodeEnvironment;
@@ -109,6 +111,17 @@ class PromptValidator {
   async validateNode(nodeId: string): Promise<Verdict> {
     const known = this.validated.get(nodeId);
     if (known) return known;
+    // Python recurses until it gives up; the outcome is the same error.
+    if (this.visiting.has(nodeId)) throw new ValidationException('RecursionError', 'maximum recursion depth exceeded', [FRAME_RECURSE]);
+    this.visiting.add(nodeId);
+    try {
+      return await this.checkNode(nodeId);
+    } finally {
+      this.visiting.delete(nodeId);
+    }
+  }
+
+  private async checkNode(nodeId: string): Promise<Verdict> {
     const node = this.prompt[nodeId] as PromptNode;
     if (!('inputs' in node)) throw new ValidationException('KeyError', "'inputs'", [FRAME_INPUTS]);
     const inputs = isPlainObject(node.inputs) ? node.inputs : {};

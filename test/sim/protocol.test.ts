@@ -326,3 +326,96 @@ describe('interrupts, queue and reconnects', () => {
     await replacement.close();
   });
 });
+
+describe('runtime errors and odd graphs', () => {
+  let server: SimServer;
+  before(async () => {
+    server = await startSim({ stepMs: 1 });
+  });
+  after(() => server.close());
+
+  test('ImageBatch rescales a differently sized image (like ComfyUI) but fails on different channel counts', async () => {
+    const socket = await TestSocket.open(server.url, 'batch');
+    const resized = await submit(server, {
+      '1': { class_type: 'EmptyImage', inputs: { width: 64, height: 64, batch_size: 1, color: 1 } },
+      '2': { class_type: 'EmptyImage', inputs: { width: 32, height: 16, batch_size: 2, color: 2 } },
+      '3': { class_type: 'ImageBatch', inputs: { image1: ['1', 0], image2: ['2', 0] } },
+      '4': { class_type: 'GetImageSize', inputs: { image: ['3', 0] } },
+      '5': { class_type: 'PreviewAny', inputs: { source: ['4', 2] } },
+    }, { client_id: 'batch' });
+    await socket.waitForCompletion(resized);
+    assert.deepEqual(socket.texts.find((m) => m.type === 'executed').data.output, { text: ['3'] });
+    const text = socket.frames.find((frame) => !frame.text) as { bytes: Buffer };
+    assert.deepEqual(decodeBinaryFrame(text.bytes), { kind: 'text', nodeId: '4', text: 'width: 64, height: 64\n batch size: 3' });
+
+    const failing = await submit(server, readWorkflow('d_execution_error'), { client_id: 'batch' });
+    await socket.waitForCompletion(failing);
+    const error = socket.texts.find((m) => m.type === 'execution_error');
+    assert.equal(error.data.exception_type, 'RuntimeError');
+    assert.match(error.data.exception_message, /Expected size 3 but got size 4/);
+    await socket.close();
+  });
+
+  test('a tensor too large to allocate fails the node instead of the server', async () => {
+    const socket = await TestSocket.open(server.url, 'huge');
+    const promptId = await submit(server, {
+      '1': { class_type: 'EmptyImage', inputs: { width: 16384, height: 16384, batch_size: 64, color: 0 } },
+      '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+    }, { client_id: 'huge' });
+    await socket.waitForCompletion(promptId);
+    const error = socket.texts.find((m) => m.type === 'execution_error');
+    assert.deepEqual([error.data.node_id, error.data.exception_type], ['1', 'RuntimeError']);
+    assert.match(error.data.exception_message, /not enough memory/);
+    await socket.close();
+  });
+
+  test('a cycle of links is rejected at validation', async () => {
+    const response = await postJson(server.url, '/prompt', {
+      prompt: {
+        '1': { class_type: 'ImageInvert', inputs: { image: ['2', 0] } },
+        '2': { class_type: 'ImageInvert', inputs: { image: ['1', 0] } },
+        '3': { class_type: 'PreviewImage', inputs: { images: ['2', 0] } },
+      },
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.json.error.type, 'prompt_outputs_failed_validation');
+  });
+
+  test('a link to a missing output slot or of the wrong type is reported per node', async () => {
+    const response = await postJson(server.url, '/prompt', {
+      prompt: {
+        '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+        '2': { class_type: 'SaveImage', inputs: { images: ['1', 3], filename_prefix: 'x' } },
+        '3': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
+        '4': { class_type: 'PreviewImage', inputs: { images: ['3', 0] } },
+      },
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.json.node_errors['2'].errors[0].type, 'exception_during_validation');
+    assert.equal(response.json.node_errors['2'].errors[0].extra_info.exception_type, 'IndexError');
+    assert.deepEqual(response.json.node_errors['4'].errors[0], {
+      type: 'return_type_mismatch',
+      message: 'Return type mismatch between linked nodes',
+      details: 'images, received_type(LATENT) mismatch input_type(IMAGE)',
+      extra_info: { input_name: 'images', input_config: ['IMAGE', {}], received_type: 'LATENT', linked_node: ['3', 0] },
+    });
+  });
+
+  test('with one valid output of two, the prompt runs that output and reports the other', async () => {
+    const socket = await TestSocket.open(server.url, 'partial');
+    const response = await postJson(server.url, '/prompt', {
+      client_id: 'partial',
+      prompt: {
+        '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } },
+        '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+        '3': { class_type: 'ImageInvert', inputs: {} },
+        '4': { class_type: 'PreviewImage', inputs: { images: ['3', 0] } },
+      },
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(Object.keys(response.json.node_errors), ['3']);
+    await socket.waitForCompletion(response.json.prompt_id);
+    assert.deepEqual(executingOrder(socket, response.json.prompt_id), ['1', '2']);
+    await socket.close();
+  });
+});

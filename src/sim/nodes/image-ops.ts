@@ -3,13 +3,14 @@ import { NodeError } from '../errors.ts';
 import { resizePixels, type ResizeMethod } from '../imaging/resize.ts';
 import { numberInput, requireValue } from './inputs.ts';
 import type { NodeBehaviour } from './types.ts';
-import { newImage, type ImageValue, type MaskValue } from './values.ts';
+import { ensureAllocatable, newImage, type ImageValue, type MaskValue } from './values.ts';
 
 /** The traceback frame of ImageBatch's torch.cat, as the real node fails. */
 const IMAGE_BATCH_FRAME =
   '  File "/opt/comfyui/ComfyUI/nodes.py", line 1857, in batch\n    s = torch.cat((image1, image2), dim=0)\n        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n';
 
 function resizeImage(image: ImageValue, width: number, height: number, method: ResizeMethod, crop: 'disabled' | 'center'): ImageValue {
+  ensureAllocatable(width * height * image.channels * image.frames.length * 4);
   return {
     ...image,
     width,
@@ -81,6 +82,7 @@ export const IMAGE_NODES: Record<string, NodeBehaviour> = {
     run: ({ value, width, height }) => {
       const w = numberInput(width, 512);
       const h = numberInput(height, 512);
+      ensureAllocatable(w * h * 4);
       const mask: MaskValue = { kind: 'mask', width: w, height: h, frames: [new Float32Array(w * h).fill(numberInput(value, 1))] };
       return { outputs: [mask] };
     },

@@ -6,7 +6,7 @@ import { encodeJpeg } from '../imaging/jpeg.ts';
 import { hash32, planScene, renderDenoisingFrame, renderScene } from '../imaging/procedural.ts';
 import { resizePixels } from '../imaging/resize.ts';
 import type { PreviewImage } from './types.ts';
-import { bytesToFrame, newImage, type ImageValue, type LatentValue } from './values.ts';
+import { bytesToFrame, ensureAllocatable, newImage, type ImageValue, type LatentValue } from './values.ts';
 
 const PREVIEW_QUALITY = 70;
 /** What decoding an empty latent gives: a flat grey. */
@@ -43,6 +43,7 @@ function drawLatent(latent: LatentValue, index: number, width: number, height: n
 }
 
 export function decodeLatent(latent: LatentValue): ImageValue {
+  ensureAllocatable(latent.width * latent.height * 3 * 4 * latent.batch);
   const image = newImage(latent.width, latent.height, 3, 0);
   image.frames = Array.from({ length: latent.batch }, (_, index) => bytesToFrame(drawLatent(latent, index, latent.width, latent.height, 3)));
   return image;

@@ -4,8 +4,23 @@
  * as the real server); latents hold the recipe of the picture a sampler "denoised" into them,
  * which VAEDecode renders.
  */
+import { totalmem } from 'node:os';
+import { NodeError, nodeFrame } from '../errors.ts';
 import { tensorRepr } from '../tensor-repr.ts';
 import { pyRepr } from '../python.ts';
+
+/** Largest tensor allocation allowed, so a huge request fails the node instead of the process. */
+const MAX_TENSOR_BYTES = Math.min(2 ** 30, totalmem() / 8);
+
+/** Fails like torch's CPU allocator when `bytes` cannot be afforded. */
+export function ensureAllocatable(bytes: number): void {
+  if (bytes <= MAX_TENSOR_BYTES) return;
+  throw new NodeError(
+    'RuntimeError',
+    `[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate ${bytes} bytes.`,
+    [nodeFrame('comfy/model_management.py', 1108, 'empty', 'return torch.empty(shape, dtype=dtype, device=device)')],
+  );
+}
 
 export interface ImageValue {
   kind: 'image';
@@ -67,6 +82,7 @@ export function isValue<K extends SimValue['kind']>(value: unknown, kind: K): va
 }
 
 export function newImage(width: number, height: number, channels: 3 | 4, batch: number): ImageValue {
+  ensureAllocatable(width * height * channels * batch * 4);
   return { kind: 'image', width, height, channels, frames: Array.from({ length: batch }, () => new Float32Array(width * height * channels)) };
 }
 

@@ -4,7 +4,7 @@
  * directory → 403, a missing file → 404 (all with empty bodies).
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SimContext } from '../context.ts';
@@ -35,6 +35,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 /** Served as downloads, never rendered by a browser. */
 const FORCED_DOWNLOAD = new Set(['text/html', 'application/xhtml+xml', 'text/javascript', 'text/css']);
+/** Smaller files are read in one go: much cheaper than a stream per request. */
+const READ_WHOLE_BYTES = 1 << 20;
 const EXTRA_TYPES: Record<string, string> = { '.html': 'text/html', '.htm': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 function contentTypeOf(filename: string): string {
@@ -130,6 +132,13 @@ export function viewRoutes(router: Router, context: SimContext): void {
     if (req.method === 'HEAD') {
       res.end();
       return;
+    }
+    if (!replacement && !range && info.size <= READ_WHOLE_BYTES) {
+      const bytes = await readFile(path).catch(() => undefined);
+      if (bytes && bytes.length === info.size) {
+        res.end(bytes);
+        return;
+      }
     }
     const source = replacement ?? createReadStream(path, range ? { start: range.start, end: range.end } : {});
     await pipeline(source, res).catch(() => {
