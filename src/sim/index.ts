@@ -24,6 +24,9 @@ import { Worker } from './worker.ts';
 export type { SimHooks, RequestInfo, SocketInfo, FrameInfo, NodeInfo, ViewFileInfo } from './hooks.ts';
 export { NodeError } from './errors.ts';
 
+/** How long close() waits for the running prompt to stop. */
+const STOP_GRACE_MS = 2000;
+
 export interface SimOptions {
   /** 0 (default) = an ephemeral port. */
   port?: number;
@@ -93,7 +96,8 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
-      await worker.stop();
+      // A run stuck in a hook must not keep the server from closing.
+      await Promise.race([worker.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
       server.closeAllConnections();
       await stopped;
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
