@@ -14,12 +14,12 @@ export interface HistoryEntry {
 export class History {
   private readonly entries = new Map<string, string>();
 
+  /** A prompt id seen before keeps its place (a Python dict assignment). */
   put(promptId: string, entry: HistoryEntry): void {
-    if (this.entries.size >= MAXIMUM_HISTORY_SIZE) {
+    if (!this.entries.has(promptId) && this.entries.size >= MAXIMUM_HISTORY_SIZE) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.delete(promptId);
     this.entries.set(promptId, JSON.stringify(entry));
   }
 
