@@ -127,6 +127,8 @@ export class Job extends EventEmitter<JobEvents> {
   private finish!: (finish: Finish) => void;
   private readonly finished$: Promise<Finish>;
   private readonly cleanups: (() => void)[] = [];
+  /** Frames that arrived before the POST answer; handled right after `submitted`, in order. */
+  private early: (() => void)[] | undefined = [];
 
   constructor(context: JobContext, workflow: ApiWorkflow, options: JobOptions = {}) {
     super();
@@ -202,10 +204,11 @@ export class Job extends EventEmitter<JobEvents> {
       this.number = accepted.number;
       const warnings = this.warningsOf(accepted.node_errors);
       this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
-      if (this.state === 'submitting') {
-        this.state = 'queued';
-        void this.refreshQueuePosition();
-      }
+      this.state = 'queued';
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const handle of early) handle();
+      if (this.state === 'queued') void this.refreshQueuePosition();
       this.startWatchdog();
       if (this.cancelRequested) void this.cancelOnServer().catch((error: Error) => this.emit('debug', `cancel failed: ${error.message}`));
       const finish = await this.finished$;
@@ -222,8 +225,15 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private listen(socket: ComfySocket): void {
-    const onMessage = (message: ServerMessage): void => this.onMessage(message);
-    const onBinary = (frame: BinaryFrame): void => this.onBinary(frame);
+    // Until the POST answers, frames wait so that events come in a sensible order (submitted first).
+    const onMessage = (message: ServerMessage): void => {
+      if (this.early) this.early.push(() => this.onMessage(message));
+      else this.onMessage(message);
+    };
+    const onBinary = (frame: BinaryFrame): void => {
+      if (this.early) this.early.push(() => this.onBinary(frame));
+      else this.onBinary(frame);
+    };
     const onMalformed = (detail: string): void => {
       this.emit('debug', `skipped a malformed frame: ${detail}`);
     };

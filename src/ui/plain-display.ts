@@ -62,7 +62,7 @@ export class PlainDisplay {
         this.lastDecile = 0;
         return;
       case 'submitted':
-        if (state.promptId) this.log(`Submitted prompt ${state.promptId}`);
+        this.log('Submitted');
         return;
       case 'queue': {
         const text = describeActivity(state);

@@ -37,8 +37,9 @@ describe('pyros run against the simulator', () => {
     assert.equal(meta.prompt, 'a red fox in snow');
     assert.equal(meta.workflow['6'].inputs.text, 'a red fox in snow');
     assert.equal(meta.workflow['3'].inputs.seed, 1234);
+    assert.match(result.stderr, new RegExp(`prompt ${meta.prompt_id}`));
+    assert.match(result.stderr, /seed 1234 → #3 "KSampler"\.seed/);
     assert.match(result.stdout, new RegExp(`prompt ${meta.prompt_id}`));
-    assert.match(result.stdout, /seed 1234 → #3 "KSampler"\.seed/);
     assert.ok(result.stdout.includes(join(out, png)), result.stdout);
     const bytes = await readFile(join(out, png));
     assert.equal(bytes.readUInt32BE(0), 0x89504e47, 'a PNG file');

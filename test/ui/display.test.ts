@@ -73,7 +73,7 @@ describe('plain display', () => {
     const lines = text.trimEnd().split('\n');
     assert.deepEqual(lines.slice(0, 6), [
       'Connecting to http://127.0.0.1:8188',
-      `Submitted prompt ${job.promptId}`,
+      `Submitted`,
       'Warning: Save: output skipped',
       'Queued at position 2 of 2 (1 running)',
       'Queued at position 1 (1 running)',

@@ -1,6 +1,7 @@
 /** `pyros demo` (`npm run demo`): the simulator in-process and the bundled example through `pyros run`. */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startSim } from '../../sim/index.ts';
+import { packageRoot } from '../package-root.ts';
 import { runCommand } from './run.ts';
 
 export interface DemoFlags {
@@ -10,7 +11,7 @@ export interface DemoFlags {
 }
 
 /** The example ships beside the package: examples/txt2img.json. */
-export const EXAMPLE_WORKFLOW = fileURLToPath(new URL('../../../examples/txt2img.json', import.meta.url));
+export const exampleWorkflow = (): string => join(packageRoot(), 'examples', 'txt2img.json');
 
 export async function demoCommand(flags: DemoFlags): Promise<number> {
   const sim = await startSim({ port: 0, stepMs: 60 });
@@ -19,7 +20,7 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
       process.stdout.write(`Simulator (no GPU needed) started at ${sim.url}\n`);
       process.stdout.write(`Running: pyros run examples/txt2img.json --prompt "…" --seed random --server ${sim.url}\n\n`);
     }
-    return await runCommand(EXAMPLE_WORKFLOW, {
+    return await runCommand(exampleWorkflow(), {
       server: [sim.url],
       prompt: 'a lighthouse on a cliff at dusk, oil painting, warm light',
       seed: 'random',

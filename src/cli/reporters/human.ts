@@ -46,8 +46,9 @@ export class HumanReporter implements Reporter {
   }
 
   follow(job: Job): void {
+    // The id is ours before anything is sent: print it first, so the outputs can always be fetched later.
+    this.note(`prompt ${job.promptId}`);
     this.options.display.attach(job);
-    job.on('submitted', (info) => this.note(`prompt ${info.promptId}`));
     job.on('text', (info) => this.note(`text from "${info.node.title}": ${info.text}`));
     job.on('debug', (message) => this.debug(message));
   }

@@ -37,6 +37,7 @@ export class JsonReporter implements Reporter {
   }
 
   follow(job: Job): void {
+    this.emit('job', { prompt_id: job.promptId });
     job.on('submitted', (info) => this.emit('submitted', { prompt_id: info.promptId, number: info.number, warnings: info.warnings }));
     job.on('queued', (info) => this.emit('queued', { ...info }));
     job.on('started', () => this.emit('started', { prompt_id: job.promptId }));
