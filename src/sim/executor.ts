@@ -16,9 +16,9 @@ import type { SimHooks } from './hooks.ts';
 import type { InterruptFlag } from './interrupt.ts';
 import type { NodeContext, NodeEnvironment, PreviewImage, SimSettings } from './nodes/types.ts';
 import { describeValue } from './nodes/values.ts';
-import { computeSignatures, OutputCache } from './output-cache.ts';
+import { computeSignatures, OutputCache, type CacheEntry } from './output-cache.ts';
 import { ProgressState } from './progress-state.ts';
-import { isLink, nodeIds, nodeInputs, type Prompt } from './prompt.ts';
+import { isLink, nodeIds, nodeInputs, type Prompt, type PromptNode } from './prompt.ts';
 import { cloneJson } from './prompt-order.ts';
 import { PyException } from './python.ts';
 import type { QueueItem } from './queue.ts';
@@ -41,6 +41,22 @@ export interface TerminalMessage {
   broadcast: boolean;
 }
 
+/** What one run keeps track of. */
+interface RunState {
+  item: QueueItem;
+  /** The run's own copy of the prompt (with IS_CHANGED annotations). */
+  prompt: Prompt;
+  clientId: string | undefined;
+  signatures: Map<string, string>;
+  cachedEntry(nodeId: string): CacheEntry | undefined;
+  outputsOf(nodeId: string): unknown[] | undefined;
+  values: Map<string, unknown[]>;
+  progress: ProgressState;
+  uiOutputs: Map<string, Record<string, unknown>>;
+  /** Nodes run in this prompt (cached ones excluded), in order. */
+  executed: string[];
+}
+
 export interface RunOutcome {
   success: boolean;
   messages: [string, unknown][];
@@ -61,14 +77,14 @@ function clientOf(extraData: Record<string, unknown>): string | undefined {
 export class Executor {
   private readonly deps: ExecutorDeps;
   private readonly cache = new OutputCache();
-  private nodeStates = new Map<string, unknown>();
+  private readonly nodeStates = new Map<string, unknown>();
 
   constructor(deps: ExecutorDeps) {
     this.deps = deps;
   }
 
   async run(item: QueueItem): Promise<RunOutcome> {
-    const { catalogue, hub, interrupt, hooks } = this.deps;
+    const { catalogue, hub, interrupt } = this.deps;
     const promptId = item.promptId;
     const clientId = clientOf(item.extraData);
     const prompt = cloneJson(item.prompt);
@@ -77,22 +93,33 @@ export class Executor {
     const started = performance.now();
     interrupt.clear();
 
-    const lifecycle = (event: string, data: Record<string, unknown>): Record<string, unknown> => {
+    const lifecycle = (event: string, data: Record<string, unknown>): void => {
       const stamped = { ...data, timestamp: Date.now() };
       messages.push([event, stamped]);
       if (clientId !== undefined) hub.sendJson(event, stamped, clientId);
-      return stamped;
     };
     lifecycle('execution_start', { prompt_id: promptId });
 
     const signatures = await this.signatures(prompt, ids);
     this.cache.retainOnly(signatures.values());
     this.retainNodeStates(prompt, ids);
-    const cachedEntry = (nodeId: string) => this.cache.get(signatures.get(nodeId));
+    const cachedEntry = (nodeId: string): CacheEntry | undefined => this.cache.get(signatures.get(nodeId));
     lifecycle('execution_cached', { nodes: ids.filter((id) => cachedEntry(id) !== undefined), prompt_id: promptId });
 
-    const progress = new ProgressState(promptId);
-    const sendProgressState = (): void => hub.send(progress.message(), clientId, false);
+    const values = new Map<string, unknown[]>();
+    const run: RunState = {
+      item,
+      prompt,
+      clientId,
+      signatures,
+      cachedEntry,
+      // Cached nodes are never staged: their outputs come straight from the cache.
+      outputsOf: (id) => values.get(id) ?? cachedEntry(id)?.outputs,
+      values,
+      progress: new ProgressState(promptId),
+      uiOutputs: new Map(),
+      executed: [],
+    };
     const list = new ExecutionList(
       prompt,
       (id) => cachedEntry(id) !== undefined,
@@ -100,81 +127,18 @@ export class Executor {
     );
     for (const output of item.outputs) list.addNode(output);
 
-    const values = new Map<string, unknown[]>();
-    // Cached nodes are never staged: their outputs come straight from the cache.
-    const outputsOf = (id: string): unknown[] | undefined => values.get(id) ?? cachedEntry(id)?.outputs;
-    const uiOutputs = new Map<string, Record<string, unknown>>();
-    const executed: string[] = [];
     let terminal: TerminalMessage | undefined;
-
-    while (!list.isEmpty()) {
+    while (!terminal && !list.isEmpty()) {
       const nodeId = list.next();
       if (nodeId === undefined) {
         const stuck = list.remaining()[0] ?? '';
-        terminal = this.errorMessage(promptId, prompt, stuck, executed, new NodeError('DependencyCycleError', 'Dependency cycle detected'), {});
+        terminal = this.errorMessage(run, stuck, new NodeError('DependencyCycleError', 'Dependency cycle detected'), {});
         break;
       }
-      const node = prompt[nodeId];
-      if (!node) break;
-      const classType = node.class_type;
-      const signature = signatures.get(nodeId) ?? '';
-
       const cached = cachedEntry(nodeId);
-      if (cached) {
-        if (clientId !== undefined) {
-          hub.sendJson('executed', { node: nodeId, display_node: nodeId, output: cached.ui ?? null, prompt_id: promptId }, clientId);
-        }
-        if (cached.ui) uiOutputs.set(nodeId, cached.ui);
-        values.set(nodeId, cached.outputs);
-        progress.finish(nodeId);
-        sendProgressState();
-        list.complete(nodeId);
-        continue;
-      }
-
-      progress.start(nodeId);
-      sendProgressState();
-      if (clientId !== undefined) {
-        hub.activeNode = { clientId, nodeId };
-        hub.sendJson('executing', { node: nodeId, display_node: nodeId, prompt_id: promptId }, clientId);
-      }
-
-      let inputs: Record<string, unknown> = {};
-      let ui: Record<string, unknown> | undefined;
-      let outputs: unknown[];
-      try {
-        interrupt.throwIfRaised();
-        await hooks.onNodeStart?.({ promptId, nodeId, classType });
-        inputs = this.inputsOf(prompt, nodeId, outputsOf, item.extraData);
-        const context = this.context(prompt, nodeId, classType, item, clientId, progress);
-        const result = await catalogue.behaviour(classType).run(inputs, context);
-        outputs = result.outputs ?? [];
-        ui = result.ui;
-      } catch (error) {
-        if (error instanceof InterruptedError) {
-          this.deps.log('Processing interrupted');
-          terminal = {
-            type: 'execution_interrupted',
-            data: { prompt_id: promptId, node_id: nodeId, node_type: classType, executed: [...executed], timestamp: Date.now() },
-            broadcast: true,
-          };
-        } else {
-          terminal = this.errorMessage(promptId, prompt, nodeId, executed, error, inputs);
-        }
-        break;
-      }
-
-      if (ui && hooks.onNodeOutput) ui = hooks.onNodeOutput({ promptId, nodeId, classType, output: ui }) ?? ui;
-      values.set(nodeId, outputs);
-      this.cache.set(signature, ui ? { outputs, ui } : { outputs });
-      if (ui) {
-        uiOutputs.set(nodeId, ui);
-        if (clientId !== undefined) hub.sendJson('executed', { node: nodeId, display_node: nodeId, output: ui, prompt_id: promptId }, clientId);
-      }
-      progress.finish(nodeId);
-      sendProgressState();
-      executed.push(nodeId);
-      list.complete(nodeId);
+      if (cached) this.reportCached(run, nodeId, cached);
+      else terminal = await this.execute(run, nodeId);
+      if (!terminal) list.complete(nodeId);
     }
 
     if (!terminal) {
@@ -185,11 +149,70 @@ export class Executor {
 
     const outputs: Record<string, unknown> = {};
     const meta: Record<string, unknown> = {};
-    for (const [nodeId, ui] of uiOutputs) {
+    for (const [nodeId, ui] of run.uiOutputs) {
       outputs[nodeId] = ui;
       meta[nodeId] = { node_id: nodeId, display_node: nodeId, parent_node: null, real_node_id: nodeId };
     }
     return { success: terminal.type === 'execution_success', messages, outputs, meta, terminal, clientId };
+  }
+
+  /** A cached node is only staged when it is an output: its `executed` is sent again. */
+  private reportCached(run: RunState, nodeId: string, cached: CacheEntry): void {
+    const { hub } = this.deps;
+    if (run.clientId !== undefined) {
+      hub.sendJson('executed', { node: nodeId, display_node: nodeId, output: cached.ui ?? null, prompt_id: run.item.promptId }, run.clientId);
+    }
+    if (cached.ui) run.uiOutputs.set(nodeId, cached.ui);
+    run.values.set(nodeId, cached.outputs);
+    run.progress.finish(nodeId);
+    hub.send(run.progress.message(), run.clientId, false);
+  }
+
+  /** Runs one node; returns the terminal message if the run ends here. */
+  private async execute(run: RunState, nodeId: string): Promise<TerminalMessage | undefined> {
+    const { catalogue, hub, interrupt, hooks } = this.deps;
+    const { item, prompt, clientId, progress } = run;
+    const promptId = item.promptId;
+    const classType = (prompt[nodeId] as PromptNode).class_type;
+
+    progress.start(nodeId);
+    hub.send(progress.message(), clientId, false);
+    if (clientId !== undefined) {
+      hub.activeNode = { clientId, nodeId };
+      hub.sendJson('executing', { node: nodeId, display_node: nodeId, prompt_id: promptId }, clientId);
+    }
+
+    let inputs: Record<string, unknown> = {};
+    let outputs: unknown[];
+    let ui: Record<string, unknown> | undefined;
+    try {
+      interrupt.throwIfRaised();
+      await hooks.onNodeStart?.({ promptId, nodeId, classType });
+      inputs = this.inputsOf(prompt, nodeId, run.outputsOf, item.extraData);
+      const result = await catalogue.behaviour(classType).run(inputs, this.context(run, nodeId, classType));
+      outputs = result.outputs ?? [];
+      ui = result.ui;
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) return this.errorMessage(run, nodeId, error, inputs);
+      this.deps.log('Processing interrupted');
+      return {
+        type: 'execution_interrupted',
+        data: { prompt_id: promptId, node_id: nodeId, node_type: classType, executed: [...run.executed], timestamp: Date.now() },
+        broadcast: true,
+      };
+    }
+
+    if (ui && hooks.onNodeOutput) ui = hooks.onNodeOutput({ promptId, nodeId, classType, output: ui }) ?? ui;
+    run.values.set(nodeId, outputs);
+    this.cache.set(run.signatures.get(nodeId) ?? '', ui ? { outputs, ui } : { outputs });
+    if (ui) {
+      run.uiOutputs.set(nodeId, ui);
+      if (clientId !== undefined) hub.sendJson('executed', { node: nodeId, display_node: nodeId, output: ui, prompt_id: promptId }, clientId);
+    }
+    progress.finish(nodeId);
+    hub.send(progress.message(), clientId, false);
+    run.executed.push(nodeId);
+    return undefined;
   }
 
   /** Cache keys, after asking file-reading nodes whether their file changed (IS_CHANGED). */
@@ -244,8 +267,9 @@ export class Executor {
     return inputs;
   }
 
-  private context(prompt: Prompt, nodeId: string, classType: string, item: QueueItem, clientId: string | undefined, progress: ProgressState): NodeContext {
+  private context(run: RunState, nodeId: string, classType: string): NodeContext {
     const { hub, interrupt, settings, env } = this.deps;
+    const { item, prompt, clientId, progress } = run;
     const promptId = item.promptId;
     const stateKey = `${nodeId}\0${classType}`;
     return {
@@ -276,7 +300,9 @@ export class Executor {
     };
   }
 
-  private errorMessage(promptId: string, prompt: Prompt, nodeId: string, executed: string[], error: unknown, inputs: Record<string, unknown>): TerminalMessage {
+  private errorMessage(run: RunState, nodeId: string, error: unknown, inputs: Record<string, unknown>): TerminalMessage {
+    const { prompt, executed } = run;
+    const promptId = run.item.promptId;
     const failure =
       error instanceof NodeError
         ? error

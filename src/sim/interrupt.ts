@@ -27,8 +27,12 @@ export class InterruptFlag {
     if (this.raised) throw new InterruptedError();
   }
 
-  /** Waits `ms`, ending early when the flag is raised; then throws if it was. */
+  /**
+   * Waits `ms`, ending early when the flag is raised; then throws if it was. Even a zero wait
+   * yields to the event loop, so requests (an interrupt) are served between steps.
+   */
   async sleep(ms: number): Promise<void> {
+    if (ms <= 0 && !this.raised) await new Promise<void>((resolve) => setImmediate(resolve));
     if (ms > 0 && !this.raised) {
       await new Promise<void>((resolve) => {
         const done = (): void => {

@@ -61,8 +61,4 @@ export class OutputCache {
   set(signature: string, entry: CacheEntry): void {
     this.entries.set(signature, entry);
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }

@@ -20,11 +20,9 @@ function number(value: number, asFloat: boolean): string {
 
 export class ProgressState {
   private readonly entries = new Map<string, Entry>();
-  private readonly promptId: string;
   private readonly promptIdJson: string;
 
   constructor(promptId: string) {
-    this.promptId = promptId;
     this.promptIdJson = JSON.stringify(promptId);
   }
 
@@ -52,9 +50,5 @@ export class ProgressState {
       );
     }
     return `{"type": "progress_state", "data": {"prompt_id": ${this.promptIdJson}, "nodes": {${nodes.join(', ')}}}}`;
-  }
-
-  get id(): string {
-    return this.promptId;
   }
 }

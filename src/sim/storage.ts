@@ -3,7 +3,7 @@
  * inside them, and the `<prefix>_00001_.png` numbering of saved files.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { isAbsolute, join, normalize, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { NodeError, nodeFrame } from './errors.ts';
 
 export type FileType = 'output' | 'temp' | 'input';
@@ -82,16 +82,6 @@ export class Storage {
 
   commitCounter(target: SaveTarget, next: number): void {
     this.counters.set(`${target.folder}\0${target.filename}`, next);
-  }
-
-  /**
-   * Resolves a client-given subfolder + filename inside the directory of `type`; undefined
-   * when the name escapes it.
-   */
-  resolveInside(type: FileType, subfolder: string, filename: string): string | undefined {
-    const root = this.dirs[type];
-    const path = resolve(root, normalize(subfolder || '.'), filename);
-    return isInside(root, path) ? path : undefined;
   }
 
   /** Image files directly in input/, sorted: LoadImage's choices. */

@@ -10,6 +10,31 @@ import type { InterruptFlag } from './interrupt.ts';
 import { publicItem, type PromptQueue, type QueueItem } from './queue.ts';
 import type { SocketHub } from './socket-hub.ts';
 
+/** A failure of the simulator itself still ends the run the way clients expect. */
+function internalFailure(item: QueueItem, error: unknown): RunOutcome {
+  const clientId = typeof item.extraData.client_id === 'string' ? item.extraData.client_id : undefined;
+  const data = {
+    prompt_id: item.promptId,
+    node_id: null,
+    node_type: null,
+    executed: [],
+    exception_message: `${error instanceof Error ? error.message : String(error)}\n`,
+    exception_type: 'Exception',
+    traceback: [],
+    current_inputs: {},
+    current_outputs: [],
+    timestamp: Date.now(),
+  };
+  return {
+    success: false,
+    messages: [['execution_error', data]],
+    outputs: {},
+    meta: {},
+    terminal: { type: 'execution_error', data, broadcast: false },
+    clientId,
+  };
+}
+
 export class Worker {
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -42,9 +67,7 @@ export class Worker {
         outcome = await this.executor.run(item);
       } catch (error) {
         this.log(`internal error while running ${item.promptId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        this.hub.activeNode = undefined;
-        this.queue.finishRunning();
-        continue;
+        outcome = internalFailure(item, error);
       }
       if (this.stopping) return;
       this.finish(item, outcome);

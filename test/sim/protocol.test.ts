@@ -419,3 +419,19 @@ describe('runtime errors and odd graphs', () => {
     await socket.close();
   });
 });
+
+describe('with stepMs 0', () => {
+  test('a long sampler still serves requests and can be interrupted', async () => {
+    const server = await startSim({ stepMs: 0, previews: false });
+    const socket = await TestSocket.open(server.url, 'zero');
+    const promptId = await submit(server, samplerPrompt(1, 10000), { client_id: 'zero' });
+    await socket.waitForText((m) => m.type === 'progress');
+    const queue = await fetch(`${server.url}/queue`).then((r) => r.json() as Promise<any>);
+    assert.equal(queue.queue_running[0][1], promptId);
+    await postJson(server.url, '/interrupt', {});
+    const interrupted = await socket.waitForText((m) => m.type === 'execution_interrupted');
+    assert.equal(interrupted.data.node_id, '4');
+    await socket.close();
+    await server.close();
+  });
+});
