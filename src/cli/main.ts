@@ -20,17 +20,41 @@ function connectionOptions(command: Command): Command {
     .option('--no-color', 'plain output without colours or escape sequences');
 }
 
+/** `pyros` alone: the options of `pyros run`, the workflow given with --workflow. */
+function interactiveOptions(command: Command): Command {
+  return command
+    .allowExcessArguments()
+    .option('-w, --workflow <file>', 'workflow file in API format (default: from the config file)')
+    .option('-s, --seed <n|random|keep>', 'seed of the jobs (default random: a new one for each job)')
+    .option('--count <n>', 'jobs per prompt (default 1; /count changes it)')
+    .option('--prompt-input <node.input>', 'input that takes the prompt (env PYROS_PROMPT_INPUT)')
+    .option('--seed-input <node.input>', 'input that takes the seed (env PYROS_SEED_INPUT)')
+    .option('--set <node.input=value>', 'set an input for every job (repeatable)', collect)
+    .option('-o, --output <dir>', 'folder for the outputs and their sidecars (default ./images)')
+    .option('--vars <dir>', 'folder of prompt variables (NAME.txt, used as __NAME__)')
+    .option('--timeout <duration>', 'give up on a job (and cancel it) after this long')
+    .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']));
+}
+
 async function exitWith(code: Promise<number>): Promise<void> {
   process.exitCode = await code;
 }
 
 export function buildProgram(): Command {
   const program = new Command('pyros')
-    .description('Run ComfyUI workflows from the terminal: submit, watch them render, save every output.')
+    .description('Run ComfyUI workflows from the terminal: submit, watch them render, save every output.\nWithout a command: interactive mode (type prompts, each runs through the workflow).')
     .version(VERSION, '-V, --version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
+    // Options before a command are interactive mode's; those after it belong to the command.
+    .enablePositionalOptions()
     .addHelpText('after', `\n${EXIT_CODE_HELP}\n`);
+
+  interactiveOptions(connectionOptions(program)).action(async (flags, command: Command) => {
+    if (command.args.length > 0) command.error(`error: unknown command '${command.args[0]}'`, { exitCode: 2 });
+    const { interactiveCommand } = await import('./commands/interactive.ts');
+    await exitWith(interactiveCommand(flags));
+  });
 
   connectionOptions(
     program
@@ -76,6 +100,19 @@ ${EXIT_CODE_HELP}
     const { fetchCommand } = await import('./commands/fetch.ts');
     await exitWith(fetchCommand(promptId, flags));
   });
+
+  program
+    .command('gallery')
+    .description('serve a web page of the saved outputs (prompts, seeds, reproduce commands) on 127.0.0.1')
+    .argument('[dir]', 'folder of outputs (default: the configured output folder, ./images)')
+    .option('--port <port>', 'port to listen on (default: a free one)')
+    .option('--no-open', 'do not open the page in the browser')
+    .option('--config <file>', 'config file (default: env PYROS_CONFIG, else the user config folder)')
+    .option('--no-color', 'plain output')
+    .action(async (dir: string | undefined, flags) => {
+      const { galleryCommand } = await import('./commands/gallery.ts');
+      await exitWith(galleryCommand(dir, flags));
+    });
 
   program
     .command('sim')
