@@ -79,8 +79,9 @@ function setCandidates(workflow: ApiWorkflow | undefined, typed: string): string
     }
   }
   const nodes = [...new Set(matches.map((m) => m.node))];
-  // Several nodes: complete the node first; one node: its inputs.
-  if (nodes.length > 1) return nodes.map((node) => `${node}.`);
+  // The node first (its title and the dot), then its inputs; a node with one input at once.
+  const nodeTyped = nodes.length === 1 && (typed.length > (nodes[0] ?? '').length || matches.length === 1);
+  if (!nodeTyped) return nodes.map((node) => `${node}.`);
   return matches.map((m) => m.target);
 }
 
