@@ -48,7 +48,7 @@ export async function interactiveCommand(flags: InteractiveFlags): Promise<numbe
         showImage: () => false,
         color: color && Boolean(process.stderr.isTTY),
       };
-      session = await Session.create({ flags, config, connection, secrets, io, startGallery });
+      session = await Session.create({ flags, config, connection, secrets, io, startGallery, requireWorkflow: true });
       return await runPipedLoop(session);
     }
 

@@ -38,7 +38,7 @@ export function helpText(session: Session): string {
     'Type a prompt and press Enter to run it; end a line with \\ to go on with the next one.',
     ...lines,
     'Keys: Tab completes commands, __variables__ and /set inputs · Up/Down: history · Ctrl-C: cancel the running job · Ctrl-D: leave',
-    `Now: ${session.describeState()}`,
+    ...session.describeState().split('\n').map((line, i) => `${i === 0 ? 'Now:' : '    '} ${line}`),
   ].join('\n');
 }
 

@@ -54,6 +54,8 @@ export interface SessionOptions {
   secrets: string[];
   io: SessionIO;
   env?: NodeJS.ProcessEnv;
+  /** Fail when no workflow is given (otherwise /workflow loads one later). */
+  requireWorkflow?: boolean;
   /** Starts the gallery of a folder (loaded lazily by the caller). */
   startGallery?: (dir: string) => Promise<GalleryHandle>;
 }
@@ -99,7 +101,9 @@ export class Session {
     const env = options.env ?? process.env;
     const { flags, config, connection } = options;
     const workflowPath = flags.workflow ?? env.PYROS_WORKFLOW ?? config.workflow ?? '';
-    const settings = resolveRunSettings(workflowPath, flags, config, env);
+    // Without a workflow, piped input fails at once; a person at the prompt can load one with /workflow.
+    const settings = resolveRunSettings(workflowPath === '' && !options.requireWorkflow ? '-' : workflowPath || undefined, flags, config, env);
+    if (workflowPath === '') settings.workflowPath = '';
     const [server, ...others] = connection.servers;
     if (!server) throw new PyrosError('usage', 'No server given.');
     const session = new Session(options, settings, server);
@@ -131,7 +135,7 @@ export class Session {
   describeState(): string {
     const seed = this.seedMode.kind === 'fixed' ? String(this.seedMode.value) : this.seedMode.kind;
     const workflow = this.workflow ? relativePath(this.settings.workflowPath) : '(none: /workflow FILE)';
-    return `workflow ${workflow} · server ${this.client.endpoint.display} · seed ${seed} · count ${this.count} · output ${relativePath(this.settings.outputDir)}`;
+    return `workflow ${workflow} · server ${this.client.endpoint.display}\nseed ${seed} · count ${this.count} · output ${relativePath(this.settings.outputDir)}`;
   }
 
   print(text: string): void {

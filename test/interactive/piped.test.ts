@@ -1,0 +1,108 @@
+/** `pyros` with prompts on standard input (not a terminal): one prompt per line, for scripts. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startSim } from '../../src/sim/index.ts';
+import { closedPort, isolatedEnv, PYROS_BIN, type CliResult } from '../support/cli.ts';
+
+const WORKFLOW = fileURLToPath(new URL('../../examples/txt2img.json', import.meta.url));
+
+function pipePyros(args: string[], input: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PYROS_BIN, ...args], { env: isolatedEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pyros did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin.end(input);
+  });
+}
+
+describe('piped input', () => {
+  let sim: Awaited<ReturnType<typeof startSim>>;
+  let dir = '';
+  before(async () => {
+    sim = await startSim({ port: 0, stepMs: 0 });
+    dir = mkdtempSync(join(tmpdir(), 'pyros-piped-'));
+  });
+  after(async () => {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs one job per line, in order, and exits 0', async () => {
+    const output = join(dir, 'two');
+    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], 'a red fox\n\na blue whale\n');
+    assert.equal(result.code, 0, result.stderr);
+    const pngs = readdirSync(output).filter((name) => name.endsWith('.png')).sort();
+    assert.deepEqual(pngs, ['pyros_00001_.png', 'pyros_00002_.png']);
+    assert.equal(readFileSync(join(output, 'pyros_00001_.txt'), 'utf8'), 'a red fox\n');
+    assert.equal(readFileSync(join(output, 'pyros_00002_.txt'), 'utf8'), 'a blue whale\n');
+    const done = result.stdout.split('\n').filter((line) => line.startsWith('done: 1 file saved'));
+    assert.equal(done.length, 2, result.stdout);
+    assert.match(result.stdout, /pyros_00001_\.png[\s\S]*pyros_00002_\.png/);
+    assert.doesNotMatch(result.stderr, /\x1b\[/, 'plain lines, no escape sequences');
+  });
+
+  it('runs /commands between prompts, joins lines ending in \\, and goes on after a bad command', async () => {
+    const output = join(dir, 'commands');
+    const input = ['/count 2', '/seed 1000', '/set KSampler.steps=2', '/nonsense', 'a cat \\', 'on a mat', '/quit', 'never run'].join('\n');
+    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], input);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /✖ Unknown command \/nonsense\./);
+    const sidecars = readdirSync(output)
+      .filter((name) => /^pyros_\d+_\.json$/.test(name))
+      .sort()
+      .map((name) => JSON.parse(readFileSync(join(output, name), 'utf8')) as { prompt: string; seed: number; workflow: Record<string, { inputs: Record<string, unknown> }> });
+    assert.deepEqual(
+      sidecars.map((s) => [s.prompt, s.seed, s.workflow['3']?.inputs.steps]),
+      [
+        ['a cat \non a mat', 1000, 2],
+        ['a cat \non a mat', 1001, 2],
+      ],
+    );
+  });
+
+  it('prints NDJSON with --json, each event tagged with its job', async () => {
+    const output = join(dir, 'json');
+    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--json'], 'one\ntwo\n');
+    assert.equal(result.code, 0, result.stderr);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event?: string; job?: number; ok?: boolean });
+    const results = events.filter((e) => e.event === 'result');
+    assert.deepEqual(
+      results.map((e) => [e.job, e.ok]),
+      [
+        [1, true],
+        [2, true],
+      ],
+    );
+    assert.ok(events.filter((e) => e.event === 'saved').every((e) => e.job === 1 || e.job === 2));
+  });
+
+  it('exits with the failure when every job fails, and 2 without a workflow', async () => {
+    const port = await closedPort();
+    const down = await pipePyros(['--server', `http://127.0.0.1:${port}`, '--workflow', WORKFLOW, '--output', join(dir, 'down')], 'a\nb\n');
+    assert.equal(down.code, 3, down.stderr);
+    assert.equal(down.stderr.match(/✖ Cannot connect/g)?.length, 2, down.stderr);
+
+    const none = await pipePyros(['--server', sim.url, '--output', join(dir, 'none')], 'a prompt\n');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /✖ No workflow given\./);
+  });
+});
