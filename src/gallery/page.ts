@@ -27,7 +27,8 @@ main { padding: 20px; }
 .thumb.placeholder { display: flex; align-items: center; justify-content: center; color: var(--dim); font-size: 12px; }
 .card figcaption { padding: 8px 10px; }
 .card .prompt { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; min-height: 2.9em; }
-.card .meta { margin-top: 4px; color: var(--dim); font-size: 12px; display: flex; justify-content: space-between; gap: 8px; }
+.card .meta { margin-top: 4px; color: var(--dim); font-size: 12px; display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 8px; }
+.card .meta span { white-space: nowrap; }
 #empty { color: var(--dim); padding: 40px; text-align: center; }
 dialog { width: min(1100px, 94vw); max-height: 92vh; padding: 0; border: 1px solid var(--line); border-radius: 10px; background: var(--panel); color: var(--text); }
 dialog::backdrop { background: rgba(0,0,0,.7); }
@@ -74,9 +75,10 @@ function formatBytes(n) {
   return (n / 1048576).toFixed(1) + ' MiB';
 }
 
-function when(iso) {
+function when(iso, short) {
   const d = new Date(iso);
-  return isNaN(d) ? '' : d.toLocaleString();
+  if (isNaN(d)) return '';
+  return short ? d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : d.toLocaleString();
 }
 
 function matches(item, words) {
@@ -101,7 +103,7 @@ function card(item) {
     thumb(item),
     el('figcaption', {}, [
       el('div', { class: 'prompt', text: item.prompt || item.file }),
-      el('div', { class: 'meta' }, [el('span', { text: item.seed !== undefined ? 'seed ' + item.seed : '' }), el('span', { text: when(item.savedAt) })]),
+      el('div', { class: 'meta' }, [el('span', { text: item.seed !== undefined ? 'seed ' + item.seed : '' }), el('span', { text: when(item.savedAt, true) })]),
     ]),
   ]);
   node.addEventListener('click', () => openDetail(item.file));
