@@ -1,4 +1,7 @@
-/** The gallery page in a real headless Chromium (Debian's), driven with playwright-core. */
+/**
+ * The gallery page in a real headless Chromium (Debian's), driven with playwright-core. The
+ * project is type-checked without the DOM library: code run in the page reaches it untyped.
+ */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startGallery, type Gallery } from '../../src/gallery/server.ts';
 import { writeOutput } from './fixtures/outputs.ts';
+
+// The page's globals, untyped here.
+type InPage = any;
 
 const CHROMIUM = process.env.PYROS_CHROMIUM ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -48,18 +54,18 @@ describe('gallery page in a browser', { skip: hasChromium ? false : `no Chromium
   it('shows the saved images as a grid, newest first', async () => {
     assert.deepEqual(await cards(), ['pyros_00003_.png', 'pyros_00002_.png', 'pyros_00001_.png']);
     // The thumbnails are the images themselves, loaded.
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#grid img')].every((img) => img.complete && img.naturalWidth === 16));
+    await page.waitForFunction(() => [...((globalThis as InPage).document.querySelectorAll('#grid img') as Iterable<InPage>)].every((img) => img.complete && img.naturalWidth === 16));
     assert.equal(await page.locator('#count').textContent(), '3 outputs');
     assert.equal(await page.locator('.card[data-file="pyros_00002_.png"] .prompt').textContent(), 'a red fox in the snow');
   });
 
   it('adds a new image without a reload', async () => {
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await page.evaluate('window.marker = 1');
     await page.waitForSelector('#live.on');
     writeOutput(dir, { name: 'pyros_00004_.png', prompt: 'a new arrival', seed: 44, savedAt: '2026-01-01T13:00:00.000Z', rgb: [40, 200, 60] });
     await page.waitForSelector('.card[data-file="pyros_00004_.png"]', { timeout: 10_000 });
     assert.deepEqual(await cards(), ['pyros_00004_.png', 'pyros_00003_.png', 'pyros_00002_.png', 'pyros_00001_.png']);
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'the page was not reloaded');
+    assert.equal(await page.evaluate('window.marker'), 1, 'the page was not reloaded');
   });
 
   it('opens a detail view with the full prompt and the command that makes it again', async () => {
@@ -69,8 +75,8 @@ describe('gallery page in a browser', { skip: hasChromium ? false : `no Chromium
     const command = "pyros run /home/me/flows/txt2img.json --prompt 'a lighthouse at dusk on a rocky coast,\nwaves breaking, oil painting, dramatic sky, warm light in the windows, seagulls, detailed' --seed 11 --server http://127.0.0.1:8188";
     assert.equal(await page.locator('#detail-command').textContent(), command);
     await page.locator('#copy-command').click();
-    await page.waitForFunction(() => document.getElementById('copied')?.textContent === 'Copied');
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), command);
+    await page.waitForFunction(() => (globalThis as InPage).document.getElementById('copied')?.textContent === 'Copied');
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), command);
     assert.ok(await page.locator('#detail-meta').textContent().then((text) => text?.includes('seed11')));
     await page.keyboard.press('ArrowLeft');
     assert.equal(await page.locator('#detail-prompt').textContent(), 'a red fox in the snow');

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -76,7 +76,10 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     sim = await startSim({ port: 0, stepMs: 60, previews: true });
     dir = mkdtempSync(join(tmpdir(), 'pyros-interactive-tmux-'));
     output = join(dir, 'images');
-    const env = isolatedEnv({ XDG_DATA_HOME: join(dir, 'data'), PYROS_HISTORY: join(dir, 'history'), TERM: 'xterm-256color' });
+    // A stand-in for the system's opener: writes down what it was asked to open.
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'xdg-open'), `#!/bin/sh\necho "$@" >> '${join(dir, 'opened')}'\n`, { mode: 0o755 });
+    const env = isolatedEnv({ XDG_DATA_HOME: join(dir, 'data'), PYROS_HISTORY: join(dir, 'history'), TERM: 'xterm-256color', PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` });
     delete env.NO_COLOR;
     const exports = Object.entries(env)
       .filter(([key, value]) => value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
@@ -115,6 +118,30 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     assert.ok(lines.some((line) => /^✔ 512×512 .*images\/pyros_00001_\.png$/.test(line)), lines.join('\n'));
     assert.deepEqual(images(), ['pyros_00001_.png']);
     assert.equal(readFileSync(join(output, 'pyros_00001_.txt'), 'utf8'), 'a lighthouse at dusk\n');
+  });
+
+  stage('/last draws the last image again, /open and /gallery hand it to the system opener', async () => {
+    type('/last');
+    keys('Enter');
+    const lines = await waitFor('the image', () => {
+      const screen = capture();
+      return screen.at(-2)?.endsWith('images/pyros_00001_.png') && /^pyros>\s*$/.test(screen.at(-1) ?? '') ? screen : undefined;
+    });
+    const image = lines.slice(0, -2).reverse();
+    assert.ok(image.slice(0, 8).every((line) => /^▀{8,}$/.test(line)), `half-block rows above the path:\n${lines.join('\n')}`);
+    type('/open');
+    keys('Enter');
+    await waitFor('the opener', () => existsSync(join(dir, 'opened')));
+    assert.equal(readFileSync(join(dir, 'opened'), 'utf8').trim(), join(output, 'pyros_00001_.png'));
+    type('/gallery');
+    keys('Enter');
+    const url = await waitFor('the gallery', () => /^Gallery of .*images at (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(capture().at(-2) ?? '')?.[1]);
+    await waitFor('the browser', () => readFileSync(join(dir, 'opened'), 'utf8').includes(url));
+    const listing = (await (await fetch(`${url}api/outputs`)).json()) as { items: { file: string; prompt: string }[] };
+    assert.deepEqual(
+      listing.items.map((item) => [item.file, item.prompt]),
+      [['pyros_00001_.png', 'a lighthouse at dusk']],
+    );
   });
 
   stage('/count 2 runs two jobs, and a prompt typed while they render queues behind them', async () => {
