@@ -188,6 +188,22 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     );
   });
 
+  stage('a pasted block of lines, or lines ending in \\, make one prompt', async () => {
+    tmux('set-buffer', '-b', 'pyros', 'a pasted prompt\nover two lines');
+    tmux('paste-buffer', '-p', '-b', 'pyros', '-t', session);
+    await waitFor('the continuation prompt', () => lastLine() === '  ...> over two lines');
+    keys('Enter');
+    await jobsEnded(8);
+    type('ends with a backslash \\');
+    keys('Enter');
+    await waitFor('the continuation prompt', () => /^ {2}\.\.\.>\s*$/.test(lastLine()));
+    type('and goes on');
+    keys('Enter');
+    await jobsEnded(9);
+    assert.equal(readFileSync(join(output, 'pyros_00008_.txt'), 'utf8'), 'a pasted prompt\nover two lines\n');
+    assert.equal(readFileSync(join(output, 'pyros_00009_.txt'), 'utf8'), 'ends with a backslash \nand goes on\n');
+  });
+
   stage('answers a bad command with one line and goes on', async () => {
     type('/frobnicate now');
     keys('Enter');
@@ -230,11 +246,11 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     keys('Enter');
     type('a long render');
     keys('Enter');
-    await waitFor('the job running', () => capture().some((line) => /\[job 8\] Running KSampler/.test(line)));
+    await waitFor('the job running', () => capture().some((line) => /\[job 10\] Running KSampler/.test(line)));
     keys('C-c');
-    const lines = await jobsEnded(8);
+    const lines = await jobsEnded(10);
     assert.ok(lines.some((line) => /^✖ Cancelled: prompt [0-9a-f-]+ was stopped while node #3 "KSampler" was running\.$/.test(line)), lines.join('\n'));
-    assert.equal(images().length, 7, 'nothing saved for the cancelled job');
+    assert.equal(images().length, 9, 'nothing saved for the cancelled job');
     type('/unset');
     keys('Enter');
     await waitFor('the unset', () => capture().at(-2)?.startsWith('Removed 1 /set;'));

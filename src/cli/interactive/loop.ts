@@ -123,6 +123,9 @@ export async function runTerminalLoop(options: TerminalLoopOptions): Promise<num
       try {
         if (!echoNow) echo();
         if (text !== '') await handle(text);
+      } catch (error) {
+        // Whatever goes wrong with one line, the next ones are still handled.
+        session.fail(error);
       } finally {
         busy -= 1;
       }

@@ -3,14 +3,12 @@
  * last image) and what each command does with it. Terminal-agnostic: it prints through `io`,
  * so the same session serves the readline loop and piped input.
  */
-import { readFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import type { Client } from '../../client/client.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { isPyrosError, PyrosError } from '../../errors.ts';
-import { loadWorkflow, parseSeed, parseSetArg, randomSeed, resolveTarget } from '../../workflow/index.ts';
-import { describeInput } from '../../workflow/index.ts';
+import { describeInput, loadWorkflow, parseSeed, parseSetArg, randomSeed, resolveTarget } from '../../workflow/index.ts';
 import type { FileConfig } from '../config.ts';
 import { parseDuration } from '../durations.ts';
 import { openExternal } from '../opener.ts';
