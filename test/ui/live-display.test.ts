@@ -64,7 +64,7 @@ describe('live display (virtual terminal)', () => {
     assert.match(screen[0]!, /^. Running "Sampler" \(KSampler\)$/);
     assert.match(screen[1]!, / 50%  10\/20/);
     assert.match(screen[2]!, / 42%  3\/7/);
-    assert.match(screen[3]!, /elapsed · prompt prompt-1/);
+    assert.match(screen[3]!, /elapsed · (?:~\d+:\d\d left · )?prompt prompt-1/);
     assert.equal(vt.cursorVisible, false);
     assert.equal(vt.history.length, 0, 'nothing scrolled: every frame overwrote the last');
     for (const write of writes.slice(1)) {
