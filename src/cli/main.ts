@@ -50,6 +50,13 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .addHelpText('after', `\n${EXIT_CODE_HELP}\n`);
 
+  // `pyros --server X run …` would leave run without the server: say where the option goes.
+  program.hook('preSubcommand', (root, sub) => {
+    const given = root.options.filter((option) => root.getOptionValueSource(option.attributeName()) === 'cli');
+    const flag = given[0]?.long ?? given[0]?.flags;
+    if (flag) root.error(`error: ${flag} must come after the command name: pyros ${sub.name()} ${flag} …`, { exitCode: 2 });
+  });
+
   interactiveOptions(connectionOptions(program)).action(async (flags, command: Command) => {
     if (command.args.length > 0) command.error(`error: unknown command '${command.args[0]}'`, { exitCode: 2 });
     const { interactiveCommand } = await import('./commands/interactive.ts');
