@@ -7,7 +7,7 @@ import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
 import type { Display } from '../../ui/index.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
-import { formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
+import { describeStats, formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface HumanReporterOptions {
@@ -57,10 +57,11 @@ export class HumanReporter implements Reporter {
     this.files.push(file);
   }
 
-  private stop(outcome: 'done' | 'failed', lines: string[]): void {
+  private stop(outcome: 'done' | 'failed' | 'cancelled', lines: string[]): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.options.display.stop({ outcome, lines });
+    const stats = this.options.verbose ? [describeStats(this.options.display.stats())] : [];
+    this.options.display.stop({ outcome, lines: [...lines, ...stats] });
   }
 
   result(lines: string[]): void {
@@ -70,10 +71,10 @@ export class HumanReporter implements Reporter {
     for (const line of [...savedFileLines(files, { color }), ...lines]) this.out.write(`${this.mask(line)}\n`);
   }
 
-  error(block: ErrorBlock): void {
+  error(block: ErrorBlock, data: Record<string, unknown>): void {
     const color = this.options.color && this.options.display.mode === 'live';
     const saved = savedFileLines(this.files.map((file) => ({ path: file.path, size: file.bytes, head: file.head })), { color });
-    this.stop('failed', [...saved, ...formatErrorBlock(block, { color })].map((line) => this.mask(line)));
+    this.stop(data.kind === 'cancelled' ? 'cancelled' : 'failed', [...saved, ...formatErrorBlock(block, { color })].map((line) => this.mask(line)));
   }
 
   close(): void {
