@@ -44,7 +44,9 @@ export function buildProgram(): Command {
       .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string (repeatable)', collect)
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
       .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
-      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto')),
+      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto'))
+      .option('--show', 'draw the finished image once in the terminal')
+      .option('--open', 'open the finished image in the system viewer'),
   )
     .addHelpText(
       'after',

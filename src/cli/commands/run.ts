@@ -11,10 +11,13 @@ import { createReporter } from '../reporters/create.ts';
 import { outcomeReport, startJob } from '../run-job.ts';
 import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
 import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { openInViewer } from '../open-file.ts';
 import { onInterrupt } from '../signals.ts';
 
 export interface RunFlags extends CommonFlags, RunSettingsFlags {
   preview?: string;
+  show?: boolean;
+  open?: boolean;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
@@ -45,8 +48,14 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
         process.exit(EXIT_CODES.cancelled);
       },
     });
-    const report = outcomeReport(await done, plan, client.endpoint.display);
+    const outcome = await done;
+    const report = outcomeReport(outcome, plan, client.endpoint.display);
     reporter.result(report.lines, report.data);
+    const first = outcome.saved[0];
+    if (flags.open && first) {
+      const opened = await openInViewer(first.path);
+      if (!opened.ok) reporter.note(opened.message);
+    }
     return EXIT_CODES.ok;
   } catch (error) {
     reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets, workflow }), errorEvent(error, secrets));
