@@ -41,7 +41,9 @@ export function buildProgram(): Command {
       .option('-s, --seed <n|random>', 'seed for every sampler (an integer, or "random")')
       .option('--prompt-input <node.input>', 'input that takes --prompt, NODE being an id or a title (env PYROS_PROMPT_INPUT)')
       .option('--seed-input <node.input>', 'input that takes --seed (env PYROS_SEED_INPUT)')
-      .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string (repeatable)', collect)
+      .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string; =@FILE uploads FILE (repeatable)', collect)
+      .option('--input <file>', 'upload an image into the next image loader (LoadImage, LoadImageMask…) in node-id order (repeatable)', collect)
+      .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
       .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
       .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto')),
@@ -53,6 +55,8 @@ Examples:
   pyros run flow.json --prompt "a lighthouse at dusk" --seed random
   pyros run flow.json --set "KSampler.steps=30" --set 5.width=768 -o renders
   pyros run flow.json --json | jq -c 'select(.event == "saved")'
+  pyros run flow.json --prompt "a __color__ __animal__, __style__" --seed random
+  pyros run img2img.json --input photo.png --set "Load Image (as Mask).image=@mask.png"
 
 Outputs are saved as they are named on the server (never overwriting a file), each with
 NAME.txt (the prompt as submitted) and NAME.json (prompt id, seed, server, timings, workflow).
