@@ -81,6 +81,51 @@ ${EXIT_CODE_HELP}
     await exitWith(fetchCommand(promptId, flags));
   });
 
+  const serverCommand = (name: string, description: string): Command => {
+    const command = connectionOptions(program.command(name).description(description));
+    const json = command.options.find((option) => option.long === '--json');
+    if (json) json.description = 'print one JSON document on stdout';
+    return command;
+  };
+
+  serverCommand('queue', 'show the running and pending prompts of the server, in order').action(async (flags) => {
+    const { queueCommand } = await import('./commands/queue.ts');
+    await exitWith(queueCommand(flags));
+  });
+
+  serverCommand('history', "list the server's recent prompts, or show one prompt in full")
+    .argument('[prompt-id]', 'show this prompt: status, timings, output files, error')
+    .option('--limit <n>', 'how many recent prompts to list', '20')
+    .action(async (promptId: string | undefined, flags) => {
+      const { historyCommand } = await import('./commands/history.ts');
+      await exitWith(historyCommand(promptId, flags));
+    });
+
+  serverCommand('cancel', 'cancel one prompt: remove it from the queue if pending, interrupt it if running')
+    .argument('<prompt-id>', 'the prompt to cancel (`pyros queue` lists them)')
+    .action(async (promptId: string, flags) => {
+      const { cancelCommand } = await import('./commands/cancel.ts');
+      await exitWith(cancelCommand(promptId, flags));
+    });
+
+  serverCommand('interrupt', 'interrupt whatever the server is running, whoever queued it').action(async (flags) => {
+    const { interruptCommand } = await import('./commands/cancel.ts');
+    await exitWith(interruptCommand(flags));
+  });
+
+  serverCommand('stats', 'show the server: ComfyUI, Python and PyTorch versions, OS, RAM and VRAM per device').action(async (flags) => {
+    const { statsCommand } = await import('./commands/stats.ts');
+    await exitWith(statsCommand(flags));
+  });
+
+  serverCommand('nodes', 'list the node classes of the server; one class in detail (inputs, outputs)')
+    .argument('[filter]', 'part of a class or display name (case-insensitive); a class name shows its inputs')
+    .option('--inputs', 'show inputs and outputs of every matching class')
+    .action(async (filter: string | undefined, flags) => {
+      const { nodesCommand } = await import('./commands/nodes.ts');
+      await exitWith(nodesCommand(filter, flags));
+    });
+
   program
     .command('sim')
     .description('start a ComfyUI-compatible simulator on 127.0.0.1 (procedural images, real protocol)')
