@@ -81,6 +81,25 @@ ${EXIT_CODE_HELP}
     await exitWith(fetchCommand(promptId, flags));
   });
 
+  program
+    .command('init')
+    .description('write the config file: workflow, prompt and seed inputs, server (tested), output folder')
+    .argument('[workflow]', 'the workflow to use (default: ask, listing the .json files here)')
+    .option('--workflow <file>', 'the workflow to use')
+    .option('--server <url>', 'the ComfyUI server')
+    .option('-o, --output <dir>', 'the output folder')
+    .option('--prompt-input <node.input>', 'the input that takes --prompt')
+    .option('--seed-input <node.input>', 'the input that takes --seed')
+    .option('--header <header>', "a request header 'Name: value' to save (repeatable)", collect)
+    .option('--insecure', 'save insecure: skip TLS certificate verification')
+    .option('-y, --yes', 'ask nothing: accept the current values and what is detected')
+    .option('--config <file>', 'the config file to write (default: env PYROS_CONFIG, else the user config folder)')
+    .option('--no-color', 'plain output')
+    .action(async (workflow: string | undefined, flags) => {
+      const { initCommand } = await import('./commands/init.ts');
+      await exitWith(initCommand(workflow, flags));
+    });
+
   const serverCommand = (name: string, description: string): Command => {
     const command = connectionOptions(program.command(name).description(description));
     const json = command.options.find((option) => option.long === '--json');

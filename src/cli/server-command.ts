@@ -21,7 +21,7 @@ export interface CommandOutput {
   document(data: Record<string, unknown>): void;
 }
 
-export function wantsColor(flags: CommonFlags, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+export function wantsColor(flags: { color?: boolean }, stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
   return flags.color !== false && Boolean(stream.isTTY) && !(env.NO_COLOR !== undefined && env.NO_COLOR !== '') && env.TERM !== 'dumb';
 }
 
