@@ -11,12 +11,18 @@ export class Prompter {
   private readonly lines: AsyncIterator<string>;
   private readonly output: NodeJS.WritableStream;
   private readonly terminal: boolean;
+  private cancelled = false;
 
   constructor(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, output: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
     this.output = output;
     this.terminal = Boolean(input.isTTY && output.isTTY);
     this.rl = createInterface({ input, output, terminal: this.terminal });
     this.lines = this.rl[Symbol.asyncIterator]();
+    // Ctrl-C at a question (the terminal is in raw mode, so no signal arrives): end the dialogue.
+    this.rl.on('SIGINT', () => {
+      this.cancelled = true;
+      this.rl.close();
+    });
   }
 
   say(text = ''): void {
@@ -30,6 +36,7 @@ export class Prompter {
     const next = await this.lines.next();
     if (next.done) {
       this.output.write('\n');
+      if (this.cancelled) throw new PyrosError('cancelled', 'Cancelled; nothing was saved.');
       throw new PyrosError('usage', 'The input ended before every question was answered.', { hint: 'Answer every question, or run with --yes to accept the defaults.' });
     }
     // Piped answers are not echoed by a terminal: show them, so the transcript reads as a dialogue.

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from '../../client/client.ts';
-import { DEFAULT_SERVER, maskSecrets } from '../../client/endpoint.ts';
+import { DEFAULT_SERVER, maskSecrets, parseEndpoint } from '../../client/endpoint.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { PyrosError } from '../../errors.ts';
 import { formatErrorBlock } from '../../ui/summary.ts';
@@ -249,7 +249,7 @@ export async function initCommand(workflowArg: string | undefined, flags: InitFl
       flags.server ?? current.server ?? current.servers?.[0] ?? DEFAULT_SERVER,
       (text) => {
         try {
-          new Client({ server: text }).close();
+          parseEndpoint(text);
           return text;
         } catch (error) {
           return complain(context, error);
