@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encode } from 'fast-png';
-import { startSim, type SimServer } from '../../src/sim/index.ts';
+import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
+import { variableDirsFor } from '../../src/cli/prompt-variables.ts';
 import { runPyros } from '../support/cli.ts';
 
 const EXAMPLE = 'examples/txt2img.json';
@@ -27,12 +28,13 @@ function pngBytes(width: number, height: number, rgba: [number, number, number, 
 }
 
 describe('pyros run: prompt variables and image inputs', () => {
+  const hooks: SimHooks = {};
   let sim: SimServer;
   let root: string;
   let vars: string;
 
   before(async () => {
-    sim = await startSim({ port: 0, stepMs: 0 });
+    sim = await startSim({ port: 0, stepMs: 0, hooks });
     root = await mkdtemp(join(tmpdir(), 'pyros-run-inputs-'));
     vars = join(root, 'vars');
     await mkdir(vars);
@@ -93,6 +95,19 @@ describe('pyros run: prompt variables and image inputs', () => {
     assert.match(result.stderr, /Did you mean __color__/);
     assert.equal(Object.keys((await (await fetch(`${sim.url}/history`)).json()) as object).length, before);
     await assert.rejects(readdir(out));
+  });
+
+  it('takes the variables folder from --vars, else PYROS_VARS, else the config file', async () => {
+    const other = join(root, 'other-vars');
+    await mkdir(other, { recursive: true });
+    const env = { XDG_CONFIG_HOME: join(root, 'cfg') };
+    assert.equal(variableDirsFor({ vars: vars }, { vars: other }, { ...env, PYROS_VARS: other })[0], vars);
+    assert.equal(variableDirsFor({}, { vars: vars }, { ...env, PYROS_VARS: other })[0], other);
+    assert.equal(variableDirsFor({}, { vars: vars }, env)[0], vars);
+    assert.equal(variableDirsFor({}, {}, env)[0], join(root, 'cfg', 'pyros', 'vars'));
+    const missing = await runPyros(['run', EXAMPLE, '--server', sim.url, '--vars', join(root, 'nowhere'), '--prompt', '__color__']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /The variables folder .*nowhere does not exist/);
   });
 
   it('leaves a prompt without variables untouched and adds no template', async () => {
@@ -166,6 +181,29 @@ describe('pyros run: prompt variables and image inputs', () => {
       const { meta } = await savedRun(out);
       assert.equal(meta.workflow['11'].inputs.image, 'mask.png');
       assert.equal(events.at(-1).ok, true);
+    });
+
+    it('sets subfolder/name when the server stores the upload in a subfolder', async () => {
+      hooks.onRequest = async ({ method, path, req, res }) => {
+        if (method !== 'POST' || path !== '/upload/image') return false;
+        for await (const _ of req) {
+          // the body is not needed: this server always stores the file as pasted/photo.png
+        }
+        await mkdir(join(sim.dataDir, 'input', 'pasted'), { recursive: true });
+        await writeFile(join(sim.dataDir, 'input', 'pasted', 'photo.png'), await readFile(photo));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'photo.png', subfolder: 'pasted', type: 'input' }));
+        return true;
+      };
+      try {
+        const out = join(root, 'subfolder');
+        const result = await runPyros(['run', workflow, '--server', sim.url, '--input', photo, '--set', `11.image=@${mask}`, '-o', out]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(result.stderr.includes(`→ #10 "Load Image".image (uploaded as pasted/photo.png)`), result.stderr);
+        const { meta } = await savedRun(out);
+        assert.equal(meta.workflow['10'].inputs.image, 'pasted/photo.png');
+      } finally {
+        delete hooks.onRequest;
+      }
     });
 
     it('refuses a missing file before anything is sent', async () => {
