@@ -9,7 +9,10 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import { outcomeReport, startJob } from '../run-job.ts';
-import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
+import { prepareRun } from '../prepare-run.ts';
+import { reportExpansion, variableDirsFor } from '../prompt-variables.ts';
+import { reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
+import { uploadInputs } from '../uploads.ts';
 import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 import { openInViewer } from '../open-file.ts';
 import { onInterrupt } from '../signals.ts';
@@ -18,6 +21,8 @@ export interface RunFlags extends CommonFlags, RunSettingsFlags {
   preview?: string;
   show?: boolean;
   open?: boolean;
+  vars?: string;
+  input?: string[];
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
@@ -31,11 +36,13 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     secrets.push(...secretsOf(connection));
     const settings = resolveRunSettings(workflowArg, flags, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    const plan = await loadPlan(settings, { prompt: flags.prompt, seed: flags.seed });
+    const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt, seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
+    reportExpansion(reporter, expansion);
 
     client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
+    await uploadInputs(client, plan, uploads, reporter);
     const { job, done } = startJob(client, plan, reporter);
     disposeSignal = onInterrupt({
       first: () => {
