@@ -21,6 +21,7 @@ const CLASSES = [
   'SaveImage',
   'PreviewImage',
   'LoadImage',
+  'LoadImageMask',
   'ImageScale',
   'ImageInvert',
   'ImageBatch',

@@ -72,10 +72,14 @@ export function buildProgram(): Command {
       .option('-s, --seed <n|random>', 'seed for every sampler (an integer, or "random")')
       .option('--prompt-input <node.input>', 'input that takes --prompt, NODE being an id or a title (env PYROS_PROMPT_INPUT)')
       .option('--seed-input <node.input>', 'input that takes --seed (env PYROS_SEED_INPUT)')
-      .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string (repeatable)', collect)
+      .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string; =@FILE uploads FILE (repeatable)', collect)
+      .option('--input <file>', 'upload an image into the next image loader (LoadImage, LoadImageMask…) in node-id order (repeatable)', collect)
+      .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
       .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
-      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto')),
+      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto'))
+      .option('--show', 'draw the finished image once in the terminal')
+      .option('--open', 'open the finished image in the system viewer'),
   )
     .addHelpText(
       'after',
@@ -84,6 +88,8 @@ Examples:
   pyros run flow.json --prompt "a lighthouse at dusk" --seed random
   pyros run flow.json --set "KSampler.steps=30" --set 5.width=768 -o renders
   pyros run flow.json --json | jq -c 'select(.event == "saved")'
+  pyros run flow.json --prompt "a __color__ __animal__, __style__" --seed random
+  pyros run img2img.json --input photo.png --set "Load Image (as Mask).image=@mask.png"
 
 Outputs are saved as they are named on the server (never overwriting a file), each with
 NAME.txt (the prompt as submitted) and NAME.json (prompt id, seed, server, timings, workflow).
@@ -107,6 +113,70 @@ ${EXIT_CODE_HELP}
     const { fetchCommand } = await import('./commands/fetch.ts');
     await exitWith(fetchCommand(promptId, flags));
   });
+
+  program
+    .command('init')
+    .description('write the config file: workflow, prompt and seed inputs, server (tested), output folder')
+    .argument('[workflow]', 'the workflow to use (default: ask, listing the .json files here)')
+    .option('--workflow <file>', 'the workflow to use')
+    .option('--server <url>', 'the ComfyUI server')
+    .option('-o, --output <dir>', 'the output folder')
+    .option('--prompt-input <node.input>', 'the input that takes --prompt')
+    .option('--seed-input <node.input>', 'the input that takes --seed')
+    .option('--header <header>', "a request header 'Name: value' to save (repeatable)", collect)
+    .option('--insecure', 'save insecure: skip TLS certificate verification')
+    .option('-y, --yes', 'ask nothing: accept the current values and what is detected')
+    .option('--config <file>', 'the config file to write (default: env PYROS_CONFIG, else the user config folder)')
+    .option('--no-color', 'plain output')
+    .action(async (workflow: string | undefined, flags) => {
+      const { initCommand } = await import('./commands/init.ts');
+      await exitWith(initCommand(workflow, flags));
+    });
+
+  const serverCommand = (name: string, description: string): Command => {
+    const command = connectionOptions(program.command(name).description(description));
+    const json = command.options.find((option) => option.long === '--json');
+    if (json) json.description = 'print one JSON document on stdout';
+    return command;
+  };
+
+  serverCommand('queue', 'show the running and pending prompts of the server, in order').action(async (flags) => {
+    const { queueCommand } = await import('./commands/queue.ts');
+    await exitWith(queueCommand(flags));
+  });
+
+  serverCommand('history', "list the server's recent prompts, or show one prompt in full")
+    .argument('[prompt-id]', 'show this prompt: status, timings, output files, error')
+    .option('--limit <n>', 'how many recent prompts to list', '20')
+    .action(async (promptId: string | undefined, flags) => {
+      const { historyCommand } = await import('./commands/history.ts');
+      await exitWith(historyCommand(promptId, flags));
+    });
+
+  serverCommand('cancel', 'cancel one prompt: remove it from the queue if pending, interrupt it if running')
+    .argument('<prompt-id>', 'the prompt to cancel (`pyros queue` lists them)')
+    .action(async (promptId: string, flags) => {
+      const { cancelCommand } = await import('./commands/cancel.ts');
+      await exitWith(cancelCommand(promptId, flags));
+    });
+
+  serverCommand('interrupt', 'interrupt whatever the server is running, whoever queued it').action(async (flags) => {
+    const { interruptCommand } = await import('./commands/cancel.ts');
+    await exitWith(interruptCommand(flags));
+  });
+
+  serverCommand('stats', 'show the server: ComfyUI, Python and PyTorch versions, OS, RAM and VRAM per device').action(async (flags) => {
+    const { statsCommand } = await import('./commands/stats.ts');
+    await exitWith(statsCommand(flags));
+  });
+
+  serverCommand('nodes', 'list the node classes of the server; one class in detail (inputs, outputs)')
+    .argument('[filter]', 'part of a class or display name (case-insensitive); a class name shows its inputs')
+    .option('--inputs', 'show inputs and outputs of every matching class')
+    .action(async (filter: string | undefined, flags) => {
+      const { nodesCommand } = await import('./commands/nodes.ts');
+      await exitWith(nodesCommand(filter, flags));
+    });
 
   program
     .command('gallery')
@@ -147,6 +217,12 @@ ${EXIT_CODE_HELP}
 
   return program;
 }
+
+// A reader that goes away (`pyros run --json | head -1`) must not kill a job that is still
+// producing images: further output is dropped, the job runs on and its files are saved.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+});
 
 await buildProgram()
   .parseAsync(process.argv)

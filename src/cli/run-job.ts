@@ -21,9 +21,9 @@ export interface StartedJob {
 }
 
 export function startJob(client: Client, plan: RunPlan, reporter: Reporter): StartedJob {
-  reporter.phase('connecting', { text: client.endpoint.display });
   const job = client.run(plan.patched.workflow, { timeoutMs: plan.timeoutMs });
   reporter.follow(job);
+  reporter.phase('connecting', { text: client.endpoint.display });
   const context = buildSaveContext({ dir: plan.outputDir, patched: plan.patched, workflowPath: plan.workflowPath, server: client.endpoint.display, promptId: job.promptId });
   Object.assign(context.metadata, plan.metadata);
   const done = (async (): Promise<JobOutcome> => {

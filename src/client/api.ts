@@ -47,6 +47,10 @@ export interface QueueEntry {
   number: number;
   promptId: string;
   clientId: string | undefined;
+  /** The queued workflow, as submitted. */
+  prompt: Record<string, unknown> | undefined;
+  /** Ids of the output nodes the server will execute. */
+  outputNodes: string[];
 }
 
 export interface QueueState {
@@ -56,10 +60,13 @@ export interface QueueState {
 
 function toQueueEntry(item: unknown[]): QueueEntry {
   const extra = item[3] as { client_id?: unknown } | undefined;
+  const prompt = item[2];
   return {
     number: typeof item[0] === 'number' ? item[0] : Number(item[0]),
     promptId: String(item[1]),
     clientId: typeof extra?.client_id === 'string' ? extra.client_id : undefined,
+    prompt: typeof prompt === 'object' && prompt !== null && !Array.isArray(prompt) ? (prompt as Record<string, unknown>) : undefined,
+    outputNodes: Array.isArray(item[4]) ? item[4].map(String) : [],
   };
 }
 

@@ -12,6 +12,7 @@
  *   display.stop({ outcome: 'done', lines: savedFileLines(files, { color }) });
  */
 import type { JobEvents } from '../client/job.ts';
+import { subscribe } from '../client/subscribe.ts';
 import { LiveDisplay, type LiveDisplayStats, type TerminalStream } from './live-display.ts';
 import { PlainDisplay } from './plain-display.ts';
 import { previewFromEnv, type PreviewChoice, type PreviewMode } from './preview/detect.ts';
@@ -210,47 +211,29 @@ function createView(mode: DisplayMode, options: DisplayOptions, model: ProgressM
 
 /** Feeds a job's events into the model until the job's result settles. */
 function follow(job: JobSource, model: ProgressModel): () => void {
-  const handlers = {
-    submitted: (info: Parameters<ProgressModel['submitted']>[0]) => model.submitted(info),
-    queued: (info: Parameters<ProgressModel['queued']>[0]) => model.queued(info),
+  const detach = subscribe<JobEvents>(job, {
+    submitted: (info) => model.submitted(info),
+    queued: (info) => model.queued(info),
     started: () => model.started(),
-    cached: (info: { nodes: Parameters<ProgressModel['cached']>[0] }) => model.cached(info.nodes),
-    node: (node: Parameters<ProgressModel['node']>[0]) => model.node(node),
-    progress: (info: Parameters<ProgressModel['progress']>[0]) => model.progress(info),
-    overall: (info: Parameters<ProgressModel['overall']>[0]) => model.overall(info),
-    preview: (info: Parameters<ProgressModel['preview']>[0]) => model.preview(info),
-    connection: (info: Parameters<ProgressModel['connection']>[0]) => model.connection(info),
-  };
-  let attached = true;
-  job.on('submitted', handlers.submitted);
-  job.on('queued', handlers.queued);
-  job.on('started', handlers.started);
-  job.on('cached', handlers.cached);
-  job.on('node', handlers.node);
-  job.on('progress', handlers.progress);
-  job.on('overall', handlers.overall);
-  job.on('preview', handlers.preview);
-  job.on('connection', handlers.connection);
-  const detach = (): void => {
-    if (!attached) return;
-    attached = false;
-    job.off('submitted', handlers.submitted);
-    job.off('queued', handlers.queued);
-    job.off('started', handlers.started);
-    job.off('cached', handlers.cached);
-    job.off('node', handlers.node);
-    job.off('progress', handlers.progress);
-    job.off('overall', handlers.overall);
-    job.off('preview', handlers.preview);
-    job.off('connection', handlers.connection);
+    cached: (info) => model.cached(info.nodes),
+    node: (node) => model.node(node),
+    progress: (info) => model.progress(info),
+    overall: (info) => model.overall(info),
+    preview: (info) => model.preview(info),
+    connection: (info) => model.connection(info),
+  });
+  let following = true;
+  const stop = (): void => {
+    following = false;
+    detach();
   };
   const ended = (): void => {
-    if (!attached) return;
-    detach();
+    if (!following) return;
+    stop();
     model.runEnded();
   };
   job.result.then(ended, ended);
-  return detach;
+  return stop;
 }
 
 export { detectPreview, previewFromEnv, PREVIEW_MODES, type PreviewChoice, type PreviewMode, type PreviewProtocol } from './preview/detect.ts';

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSim, type SimServer } from '../../src/sim/index.ts';
-import { closedPort, runPyros } from '../support/cli.ts';
+import { closedPort, isolatedEnv, PYROS_BIN, runPyros } from '../support/cli.ts';
 
 const EXAMPLE = 'examples/txt2img.json';
 const FAILING = 'test/fixtures/traffic/d_execution_error.workflow.json';
@@ -61,6 +62,17 @@ describe('pyros run against the simulator', () => {
     const saved = events.filter((e) => e.event === 'saved');
     assert.equal(saved.length, 1);
     assert.equal((await readFile(final.files[0].path)).length, final.files[0].bytes);
+  });
+
+  it('keeps running and saves the image when the reader of --json goes away', async () => {
+    const out = join(root, 'epipe');
+    const child = spawn(process.execPath, [PYROS_BIN, 'run', EXAMPLE, '--server', sim.url, '--seed', '5', '-o', out, '--json'], { env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(typeof JSON.parse(first.split('\n')[0] ?? '').event, 'string');
+    assert.equal(code, 0);
+    assert.equal((await readdir(out)).filter((f) => f.endsWith('.png')).length, 1);
   });
 
   it('explains a rejected workflow per node and exits 4', async () => {

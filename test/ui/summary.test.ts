@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
-import { ExecutionError } from '../../src/client/job-errors.ts';
-import { PyrosError } from '../../src/errors.ts';
 import { describeStats, formatErrorBlock, renderImage, savedFileLines } from '../../src/ui/index.ts';
-import { node } from './fixtures/fake-job.ts';
 import { JPEG_PREVIEW, PNG_IMAGE } from './fixtures/frames.ts';
 
 describe('summary', () => {

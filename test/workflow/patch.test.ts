@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PyrosError } from '../../src/errors.ts';
 import type { ApiWorkflow } from '../../src/client/types.ts';
 import { applyPatches, parseSetArg } from '../../src/workflow/patch.ts';
 import { trafficWorkflow, workflowFixture } from './fixtures.ts';
+import { usageError } from '../support/errors.ts';
 
-function usageError(action: () => unknown): PyrosError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof PyrosError, `expected a PyrosError, got ${String(error)}`);
-    assert.equal(error.kind, 'usage');
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 const input = (workflow: ApiWorkflow, nodeId: string, name: string): unknown => workflow[nodeId]?.inputs[name];
 

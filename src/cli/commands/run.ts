@@ -9,12 +9,20 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import { outcomeReport, startJob } from '../run-job.ts';
-import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
+import { prepareRun } from '../prepare-run.ts';
+import { reportExpansion, variableDirsFor } from '../prompt-variables.ts';
+import { reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
+import { uploadInputs } from '../uploads.ts';
 import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { openInViewer } from '../open-file.ts';
 import { onInterrupt } from '../signals.ts';
 
 export interface RunFlags extends CommonFlags, RunSettingsFlags {
   preview?: string;
+  show?: boolean;
+  open?: boolean;
+  vars?: string;
+  input?: string[];
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
@@ -28,11 +36,13 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     secrets.push(...secretsOf(connection));
     const settings = resolveRunSettings(workflowArg, flags, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    const plan = await loadPlan(settings, { prompt: flags.prompt, seed: flags.seed });
+    const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt, seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
+    reportExpansion(reporter, expansion);
 
     client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
+    await uploadInputs(client, plan, uploads, reporter);
     const { job, done } = startJob(client, plan, reporter);
     disposeSignal = onInterrupt({
       first: () => {
@@ -45,8 +55,14 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
         process.exit(EXIT_CODES.cancelled);
       },
     });
-    const report = outcomeReport(await done, plan, client.endpoint.display);
+    const outcome = await done;
+    const report = outcomeReport(outcome, plan, client.endpoint.display);
     reporter.result(report.lines, report.data);
+    const first = outcome.saved[0];
+    if (flags.open && first) {
+      const opened = await openInViewer(first.path);
+      if (!opened.ok) reporter.note(opened.message);
+    }
     return EXIT_CODES.ok;
   } catch (error) {
     reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets, workflow }), errorEvent(error, secrets));

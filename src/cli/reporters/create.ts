@@ -14,13 +14,15 @@ export function parsePreviewMode(value: string | undefined): PreviewMode {
 }
 
 /** JSON with --json; otherwise the display on stderr (live on a terminal, plain lines elsewhere). */
-export async function createReporter(flags: CommonFlags & { preview?: string }, secrets: readonly string[]): Promise<Reporter> {
+export async function createReporter(flags: CommonFlags & { preview?: string; show?: boolean }, secrets: readonly string[]): Promise<Reporter> {
   const verbose = Boolean(flags.verbose);
   if (flags.json) return new JsonReporter({ secrets, verbose });
   const stream = process.stderr;
   const color = flags.color !== false;
   const previewMode = parsePreviewMode(flags.preview);
-  const preview = stream.isTTY && previewMode !== 'off' ? await detectPreview({ mode: previewMode, stdout: stream }) : 'off';
-  const display = createDisplay({ stream, color, preview });
-  return new HumanReporter({ display, color, verbose, secrets });
+  const wantsImages = stream.isTTY && (previewMode !== 'off' || flags.show);
+  const preview = wantsImages ? await detectPreview({ mode: previewMode === 'off' ? 'auto' : previewMode, stdout: stream }) : undefined;
+  const display = createDisplay({ stream, color, preview: previewMode === 'off' ? 'off' : (preview ?? 'off') });
+  const show = flags.show && preview && preview.protocol !== 'off' ? preview : undefined;
+  return new HumanReporter({ display, color, verbose, secrets, show });
 }

@@ -2,16 +2,20 @@
  * Human output: the live display (or plain lines) on stderr while the job runs; the saved files
  * on stdout, so `pyros run … > files.txt` keeps them apart from the progress.
  */
+import { readFileSync } from 'node:fs';
+import { sniffImageMime } from '../../client/binary.ts';
 import type { Job } from '../../client/job.ts';
 import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import type { Display } from '../../ui/index.ts';
+import { showImage, type Display, type PreviewChoice } from '../../ui/index.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
-import { formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
+import { describeStats, formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface HumanReporterOptions {
   display: Display;
+  /** Draw the first saved image once after the summary (`--show`), with this protocol. */
+  show?: PreviewChoice;
   color: boolean;
   verbose: boolean;
   secrets: readonly string[];
@@ -57,10 +61,11 @@ export class HumanReporter implements Reporter {
     this.files.push(file);
   }
 
-  private stop(outcome: 'done' | 'failed', lines: string[]): void {
+  private stop(outcome: 'done' | 'failed' | 'cancelled', lines: string[]): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.options.display.stop({ outcome, lines });
+    const stats = this.options.verbose ? [describeStats(this.options.display.stats())] : [];
+    this.options.display.stop({ outcome, lines: [...lines, ...stats] });
   }
 
   result(lines: string[]): void {
@@ -68,12 +73,21 @@ export class HumanReporter implements Reporter {
     const color = this.options.color && Boolean(this.out.isTTY);
     const files = this.files.map((file) => ({ path: file.path, size: file.bytes, head: file.head }));
     for (const line of [...savedFileLines(files, { color }), ...lines]) this.out.write(`${this.mask(line)}\n`);
+    if (this.options.show) this.showFirstImage(this.options.show);
   }
 
-  error(block: ErrorBlock): void {
+  private showFirstImage(choice: PreviewChoice): void {
+    const image = this.files.find((file) => sniffImageMime(file.head) !== undefined);
+    if (!image) return;
+    const columns = Math.max(20, (process.stderr.columns ?? 80) - 2);
+    const rows = Math.max(6, Math.min(40, (process.stderr.rows ?? 30) - 4));
+    showImage(process.stderr, readFileSync(image.path), choice, { cols: columns, rows });
+  }
+
+  error(block: ErrorBlock, data: Record<string, unknown>): void {
     const color = this.options.color && this.options.display.mode === 'live';
     const saved = savedFileLines(this.files.map((file) => ({ path: file.path, size: file.bytes, head: file.head })), { color });
-    this.stop('failed', [...saved, ...formatErrorBlock(block, { color })].map((line) => this.mask(line)));
+    this.stop(data.kind === 'cancelled' ? 'cancelled' : 'failed', [...saved, ...formatErrorBlock(block, { color })].map((line) => this.mask(line)));
   }
 
   close(): void {

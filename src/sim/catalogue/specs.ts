@@ -361,6 +361,33 @@ export const NODE_SPECS: Record<string, NodeSpec> = {
     "category": "image",
     "output_node": false
   },
+  "LoadImageMask": {
+    "input": {
+      "required": {
+        "image": [
+          ["example.png","pyros_upload.png"],
+          {
+            "image_upload": true
+          }
+        ],
+        "channel": [
+          ["alpha","red","green","blue"]
+        ]
+      }
+    },
+    "input_order": {
+      "required": ["image","channel"]
+    },
+    "output": ["MASK"],
+    "output_is_list": [false],
+    "output_name": ["MASK"],
+    "name": "LoadImageMask",
+    "display_name": "Load Image (as Mask)",
+    "description": "",
+    "python_module": "nodes",
+    "category": "mask",
+    "output_node": false
+  },
   "ImageScale": {
     "input": {
       "required": {

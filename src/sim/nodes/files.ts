@@ -1,5 +1,5 @@
 /**
- * Nodes that read and write files: LoadImage (input/), SaveImage (output/, PNG with the prompt
+ * Nodes that read and write files: LoadImage and LoadImageMask (input/), SaveImage (output/, PNG with the prompt
  * embedded), PreviewImage (temp/) and SaveImageWebsocket (images only as socket frames).
  */
 import { createHash, randomInt } from 'node:crypto';
@@ -88,28 +88,40 @@ async function saveImages(
 
 const TEMP_SUFFIX_LETTERS = 'abcdefghijklmnopqrstupvxyz';
 
+/** What LoadImage and LoadImageMask share: choices, validation, cache key, reading the file. */
+const IMAGE_FILE_INPUT = {
+  comboOptions: { image: (env: NodeEnvironment) => env.storage.inputImages() },
+  validateInputs: {
+    inputs: ['image'],
+    check: async ({ image }: Record<string, unknown>, env: NodeEnvironment) =>
+      (await fileExists(inputPath(env.storage, stringInput(image)))) ? true : `Invalid image file: ${stringInput(image)}`,
+  },
+  isChanged: async ({ image }: Record<string, unknown>, env: NodeEnvironment) => {
+    const path = inputPath(env.storage, stringInput(image));
+    if (path === undefined) throw new Error('outside the input directory');
+    return createHash('sha256').update(await readFile(path)).digest('hex');
+  },
+} satisfies Partial<NodeBehaviour>;
+
+async function loadInputImage(image: unknown, storage: Storage): Promise<DecodedImage> {
+  const name = stringInput(image);
+  const path = inputPath(storage, name);
+  const bytes = path === undefined ? undefined : await readFile(path).catch(() => undefined);
+  if (bytes === undefined) {
+    throw new NodeError('FileNotFoundError', `[Errno 2] No such file or directory: '${path ?? name}'`, [
+      nodeFrame('nodes.py', 1657, 'load_image', 'img = node_helpers.pillow(Image.open, image_path)'),
+    ]);
+  }
+  return decodeImageFile(bytes, path ?? name);
+}
+
+const MASK_CHANNELS: Record<string, number> = { red: 0, green: 1, blue: 2, alpha: 3 };
+
 export const FILE_NODES: Record<string, NodeBehaviour> = {
   LoadImage: {
-    comboOptions: { image: (env: NodeEnvironment) => env.storage.inputImages() },
-    validateInputs: {
-      inputs: ['image'],
-      check: async ({ image }, env) => ((await fileExists(inputPath(env.storage, stringInput(image)))) ? true : `Invalid image file: ${stringInput(image)}`),
-    },
-    isChanged: async ({ image }, env) => {
-      const path = inputPath(env.storage, stringInput(image));
-      if (path === undefined) throw new Error('outside the input directory');
-      return createHash('sha256').update(await readFile(path)).digest('hex');
-    },
+    ...IMAGE_FILE_INPUT,
     run: async ({ image }, context) => {
-      const name = stringInput(image);
-      const path = inputPath(context.storage, name);
-      const bytes = path === undefined ? undefined : await readFile(path).catch(() => undefined);
-      if (bytes === undefined) {
-        throw new NodeError('FileNotFoundError', `[Errno 2] No such file or directory: '${path ?? name}'`, [
-          nodeFrame('nodes.py', 1657, 'load_image', 'img = node_helpers.pillow(Image.open, image_path)'),
-        ]);
-      }
-      const decoded = decodeImageFile(bytes, path ?? name);
+      const decoded = await loadInputImage(image, context.storage);
       const pixels = new Uint8Array(decoded.width * decoded.height * 3);
       let mask: MaskValue;
       if (decoded.channels === 4) {
@@ -127,6 +139,22 @@ export const FILE_NODES: Record<string, NodeBehaviour> = {
       }
       const result: ImageValue = { kind: 'image', width: decoded.width, height: decoded.height, channels: 3, frames: [bytesToFrame(pixels)] };
       return { outputs: [result, mask] };
+    },
+  },
+
+  /** One channel of the picture as a mask (converted to RGBA first; alpha inverted, as opacity). */
+  LoadImageMask: {
+    ...IMAGE_FILE_INPUT,
+    run: async ({ image, channel }, context) => {
+      const decoded = await loadInputImage(image, context.storage);
+      const index = MASK_CHANNELS[stringInput(channel, 'alpha')] ?? 3;
+      const values = new Float32Array(decoded.width * decoded.height);
+      for (let p = 0; p < values.length; p++) {
+        const byte = index < decoded.channels ? (decoded.pixels[p * decoded.channels + index] ?? 0) : 255;
+        values[p] = index === 3 ? 1 - byte / 255 : byte / 255;
+      }
+      const mask: MaskValue = { kind: 'mask', width: decoded.width, height: decoded.height, frames: [values] };
+      return { outputs: [mask] };
     },
   },
 

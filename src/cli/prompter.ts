@@ -1,0 +1,59 @@
+/**
+ * Questions on the terminal (or answers piped into stdin, one per line), with node:readline.
+ * Lines are read through the interface's async iterator, so answers that arrive before their
+ * question is asked are kept, not lost.
+ */
+import { createInterface, type Interface } from 'node:readline/promises';
+import { PyrosError } from '../errors.ts';
+
+export class Prompter {
+  private readonly rl: Interface;
+  private readonly lines: AsyncIterator<string>;
+  private readonly output: NodeJS.WritableStream;
+  private readonly terminal: boolean;
+  private cancelled = false;
+
+  constructor(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, output: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
+    this.output = output;
+    this.terminal = Boolean(input.isTTY && output.isTTY);
+    this.rl = createInterface({ input, output, terminal: this.terminal });
+    this.lines = this.rl[Symbol.asyncIterator]();
+    // Ctrl-C at a question (the terminal is in raw mode, so no signal arrives): end the dialogue.
+    this.rl.on('SIGINT', () => {
+      this.cancelled = true;
+      this.rl.close();
+    });
+  }
+
+  say(text = ''): void {
+    this.output.write(`${text}\n`);
+  }
+
+  /** Asks once; Enter gives the default. */
+  async ask(question: string, defaultAnswer?: string): Promise<string> {
+    this.rl.setPrompt(`${question}${defaultAnswer ? ` [${defaultAnswer}]` : ''}: `);
+    this.rl.prompt();
+    const next = await this.lines.next();
+    if (next.done) {
+      this.output.write('\n');
+      if (this.cancelled) throw new PyrosError('cancelled', 'Cancelled; nothing was saved.');
+      throw new PyrosError('usage', 'The input ended before every question was answered.', { hint: 'Answer every question, or run with --yes to accept the defaults.' });
+    }
+    // Piped answers are not echoed by a terminal: show them, so the transcript reads as a dialogue.
+    if (!this.terminal) this.output.write(`${next.value}\n`);
+    const answer = next.value.trim();
+    return answer === '' ? (defaultAnswer ?? '') : answer;
+  }
+
+  /** Asks until `accept` takes the answer (it returns undefined and says why otherwise). */
+  async askUntil<T>(question: string, defaultAnswer: string | undefined, accept: (answer: string) => Promise<T | undefined> | T | undefined): Promise<T> {
+    for (;;) {
+      const result = await accept(await this.ask(question, defaultAnswer));
+      if (result !== undefined) return result;
+    }
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+}
