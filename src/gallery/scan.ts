@@ -123,7 +123,8 @@ export async function scanOutputs(dir: string, cache = new SidecarCache()): Prom
     if (!sidecar && (sidecarNames.has(name) || promptFiles.has(name) || kind === 'text' || kind === 'other')) continue;
     const data = sidecar?.data ?? {};
     const prompt = text(data.prompt);
-    const template = text(data.template);
+    // `prompt_template`: the prompt as written, when its variables were expanded.
+    const template = text(data.prompt_template) ?? text(data.template);
     const seed = num(data.seed);
     const server = text(data.server);
     const workflowFile = text(data.workflow_file);

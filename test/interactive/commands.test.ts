@@ -66,6 +66,7 @@ describe('interactive commands', () => {
     assert.match(await run('/set Nope.steps=3'), /^✖ \/set "Nope\.steps": no node "Nope" in the workflow\./);
     assert.match(await run('/set KSampler.model=3'), /is connected to/);
     assert.match(await run('/set KSampler.steps'), /has no value/);
+    assert.match(await run('/set Load Checkpoint.ckpt_name=@/nonexistent/photo.png'), /cannot read \/nonexistent\/photo\.png \(no such file\); nothing was sent\./);
     assert.match(await run('/last'), /^✖ No image saved in this session yet\./);
     assert.match(await run('/vars now'), /^✖ \/vars takes no argument/);
     assert.match(await run('/cancel'), /^No job is running\.$/);
@@ -98,7 +99,8 @@ describe('interactive commands', () => {
 
   it('lists the prompt variables with a few values', async () => {
     const text = await run('/vars');
-    assert.match(text, /^2 variables/);
+    assert.match(text, /^\d+ variables \(name, entries, first values\):/);
+    assert.match(text, /__animal__ +\d+ /, 'the bundled ones too');
     assert.match(text, /__color__ +4 +red, green, blue, …/);
     assert.match(text, /__style\/painter__ +2 +oil, watercolor$/m);
   });

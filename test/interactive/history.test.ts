@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HISTORY_SIZE, historyPath, loadHistory, saveHistory } from '../../src/cli/interactive/history.ts';
-import { openerCommand } from '../../src/cli/opener.ts';
 
 describe('prompt history', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyros-history-'));
@@ -40,13 +39,5 @@ describe('prompt history', () => {
     const blocker = join(dir, 'file');
     writeFileSync(blocker, '');
     assert.ok(saveHistory(join(blocker, 'history'), ['x']) instanceof Error);
-  });
-});
-
-describe('system opener', () => {
-  it('uses xdg-open, open or start', () => {
-    assert.deepEqual(openerCommand('/a/b.png', 'linux'), { command: 'xdg-open', args: ['/a/b.png'] });
-    assert.deepEqual(openerCommand('http://127.0.0.1:1/', 'darwin'), { command: 'open', args: ['http://127.0.0.1:1/'] });
-    assert.deepEqual(openerCommand('C:\\a&b.png', 'win32'), { command: 'cmd', args: ['/c', 'start', '""', 'C:\\a^&b.png'] });
   });
 });

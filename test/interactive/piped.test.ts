@@ -1,13 +1,14 @@
 /** `pyros` with prompts on standard input (not a terminal): one prompt per line, for scripts. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSim } from '../../src/sim/index.ts';
 import { closedPort, isolatedEnv, PYROS_BIN, type CliResult } from '../support/cli.ts';
+import { png } from '../gallery/fixtures/outputs.ts';
 
 const WORKFLOW = fileURLToPath(new URL('../../examples/txt2img.json', import.meta.url));
 
@@ -74,6 +75,43 @@ describe('piped input', () => {
         ['a cat \non a mat', 1001, 2],
       ],
     );
+  });
+
+  it('expands prompt variables with each job\'s seed, keeping the template in the sidecar', async () => {
+    const output = join(dir, 'vars');
+    const vars = join(dir, 'my-vars');
+    mkdirSync(vars);
+    writeFileSync(join(vars, 'hue.txt'), 'crimson\n');
+    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--vars', vars, '--seed', '7'], 'a __hue__ fox\n');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^prompt: a crimson fox$/m);
+    const [sidecar] = readdirSync(output).filter((name) => name.endsWith('.json'));
+    const meta = JSON.parse(readFileSync(join(output, sidecar ?? ''), 'utf8')) as { prompt: string; prompt_template: string; seed: number };
+    assert.deepEqual([meta.prompt, meta.prompt_template, meta.seed], ['a crimson fox', 'a __hue__ fox', 7]);
+    assert.equal(readFileSync(join(output, (sidecar ?? '').replace(/\.json$/, '.txt')), 'utf8'), 'a crimson fox\n');
+  });
+
+  it('uploads --input once per server and sets it in every job', async () => {
+    const output = join(dir, 'inputs');
+    const flow = JSON.parse(readFileSync(WORKFLOW, 'utf8')) as Record<string, unknown>;
+    flow['10'] = { class_type: 'LoadImage', inputs: { image: 'example.png' }, _meta: { title: 'Load Image' } };
+    flow['11'] = { class_type: 'SaveImage', inputs: { images: ['10', 0], filename_prefix: 'loaded' } };
+    const workflow = join(dir, 'with-input.json');
+    writeFileSync(workflow, JSON.stringify(flow));
+    const photo = join(dir, 'photo.png');
+    writeFileSync(photo, png([10, 200, 30]));
+    const result = await pipePyros(['--server', sim.url, '--workflow', workflow, '--output', output, '--input', photo], 'first\nsecond\n');
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr.split(`input ${photo} → #10 "Load Image".image (uploaded as photo.png)`).length - 1, 1, result.stderr);
+    const metas = readdirSync(output)
+      .filter((name) => /^pyros_\d+_\.json$/.test(name))
+      .map((name) => JSON.parse(readFileSync(join(output, name), 'utf8')) as { prompt: string; workflow: Record<string, { inputs: Record<string, unknown> }>; inputs: { node_id: string; value: string }[] });
+    assert.deepEqual(metas.map((m) => m.prompt).sort(), ['first', 'second']);
+    for (const meta of metas) {
+      assert.equal(meta.workflow['10']?.inputs.image, 'photo.png');
+      assert.deepEqual(meta.inputs.map((i) => [i.node_id, i.value]), [['10', 'photo.png']]);
+    }
+    assert.equal(readdirSync(output).filter((name) => name.startsWith('loaded') && name.endsWith('.png')).length, 2);
   });
 
   it('prints NDJSON with --json, each event tagged with its job', async () => {

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { formatErrorBlock } from '../../ui/index.ts';
 import { loadConfig } from '../config.ts';
-import { openExternal } from '../opener.ts';
+import { openInViewer } from '../open-file.ts';
 import { errorBlock, exitCodeOf } from '../report-error.ts';
 import { PyrosError } from '../../errors.ts';
 
@@ -28,8 +28,8 @@ export async function galleryCommand(dirArg: string | undefined, flags: GalleryF
     process.stdout.write(`${gallery.url}\n`);
     process.stderr.write(`Gallery of ${dir} at ${gallery.url} (Ctrl-C stops it)\n`);
     if (flags.open !== false) {
-      const opened = await openExternal(gallery.url);
-      if (!opened.ok && opened.message) process.stderr.write(`${opened.message}\n`);
+      const opened = await openInViewer(gallery.url);
+      if (!opened.ok) process.stderr.write(`${opened.message}\n`);
     }
     await new Promise<void>((resolveStop) => {
       const stop = (): void => {

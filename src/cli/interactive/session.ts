@@ -3,7 +3,7 @@
  * last image) and what each command does with it. Terminal-agnostic: it prints through `io`,
  * so the same session serves the readline loop and piped input.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import type { Client } from '../../client/client.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
@@ -11,18 +11,23 @@ import { isPyrosError, PyrosError } from '../../errors.ts';
 import { describeInput, loadWorkflow, parseSeed, parseSetArg, randomSeed, resolveTarget } from '../../workflow/index.ts';
 import type { FileConfig } from '../config.ts';
 import { parseDuration } from '../durations.ts';
-import { openExternal } from '../opener.ts';
+import { openInViewer } from '../open-file.ts';
+import { planWithVariables, reportExpansion, variableDirsFor } from '../prompt-variables.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { planJob, reportPatches, resolveRunSettings, type RunSettings, type RunSettingsFlags } from '../run-plan.ts';
 import { clientFor, secretsOf, type CommonFlags, type ConnectionSettings } from '../settings.ts';
+import { planUploads, splitFileSets, uploadInputs, type PendingUpload } from '../uploads.ts';
 import { JobQueue, type QueuedJob } from './job-queue.ts';
-import { expandPrompt, listVariables, variableDirs, type VariableInfo } from './vars-adapter.ts';
+import { truncate } from '../../ui/text.ts';
+import { listVariables, type Expansion, type VariableInfo } from '../../vars/index.ts';
 
 export interface InteractiveFlags extends CommonFlags, RunSettingsFlags {
   workflow?: string;
   preview?: string;
   vars?: string;
   count?: string;
+  /** Images to upload into the workflow's image loaders (`--input`, as for `pyros run`). */
+  input?: string[];
 }
 
 export type SeedMode = { kind: 'random' } | { kind: 'fixed'; value: number } | { kind: 'keep' };
@@ -72,8 +77,11 @@ export class Session {
   private count: number;
   /** Sticky `/set`s by `nodeId.input`, as typed. */
   private readonly sticky = new Map<string, string>();
-  private readonly varsDir: string | undefined;
   private lastImagePath: string | undefined;
+  /** `--set NODE.INPUT=@FILE` from the command line and the config file: uploaded, not set as text. */
+  private baseFiles: string[] = [];
+  /** What each client has already uploaded: `path|size|mtime|node.input` → the value to set. */
+  private readonly uploaded = new Map<Client, Map<string, string>>();
   private patchesKey = '';
   private gallery: GalleryHandle | undefined;
 
@@ -86,7 +94,6 @@ export class Session {
     this.client = clientFor(options.connection, server, this.requestTimeoutMs);
     this.seedMode = flags.seed === undefined ? { kind: 'random' } : parseSeedMode(flags.seed);
     this.count = flags.count === undefined ? 1 : parseCount(flags.count);
-    this.varsDir = flags.vars ?? options.config.vars;
     this.queue = new JobQueue({
       verbose: Boolean(flags.verbose),
       secrets: options.secrets,
@@ -104,12 +111,21 @@ export class Session {
     if (workflowPath === '') settings.workflowPath = '';
     const [server, ...others] = connection.servers;
     if (!server) throw new PyrosError('usage', 'No server given.');
+    const { values, files } = splitFileSets(settings.sets);
+    settings.sets = values;
     const session = new Session(options, settings, server);
+    session.baseFiles = files;
     if (others.length > 0) session.io.print(`Interactive mode uses one server: ${session.client.endpoint.display} (switch with /server URL).`);
     if (workflowPath !== '') session.workflow = await loadWorkflow(workflowPath);
-    // Fail early on sets that do not fit the workflow (they would fail every job).
-    if (session.workflow) planJob(session.workflow, settings, {});
-    if (flags.vars !== undefined) variableDirs({ varsDir: flags.vars, env });
+    // Fail early on sets and files that do not fit the workflow (they would fail every job).
+    if (session.workflow) {
+      planJob(session.workflow, settings, {});
+      await planUploads(session.workflow, flags.input ?? [], files);
+    } else if ((flags.input?.length ?? 0) > 0 || files.length > 0) {
+      throw new PyrosError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
+    }
+    // A --vars folder that does not exist is an error now, not at the first prompt.
+    session.variableDirs();
     return session;
   }
 
@@ -155,22 +171,23 @@ export class Session {
     if (!workflow) {
       throw new PyrosError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
     }
-    const dirs = variableDirs({ varsDir: this.varsDir, env: this.options.env });
-    const sets = [...this.sticky.values()];
+    const sticky = splitFileSets([...this.sticky.values()]);
+    const uploads = await planUploads(workflow, this.options.flags.input ?? [], [...this.baseFiles, ...sticky.files]);
+    // Images are uploaded once per server (again when a file changes), before the jobs that use them.
+    const client = this.client;
+    const uploaded = await this.upload(client, workflow, uploads);
+    const sets = [...sticky.values, ...uploaded.map((u) => `${u.nodeId}.${u.input}=${JSON.stringify(u.value)}`)];
     const first = this.firstSeed();
     const jobs: QueuedJob[] = [];
     const ahead = this.queue.size;
     for (let i = 0; i < this.count; i++) {
       // Random: a new seed for every job; fixed or kept: that seed, then the next ones.
       const seed = i === 0 ? first : this.seedMode.kind === 'random' ? randomSeed() : first === undefined ? undefined : first + i;
-      // The seed the job will use (the workflow's own when none is set) also picks the variables.
-      const used = seed ?? planJob(workflow, this.settings, { sets }).patched.applied.seeds[0]?.value ?? randomSeed();
-      const expansion = await expandPrompt(text, { seed: used, dirs });
-      const plan = planJob(workflow, this.settings, { prompt: expansion.text, seed, sets });
-      if (expansion.text !== text) plan.metadata = { template: text, variables: expansion.choices };
+      // The run pipeline: variables are expanded with the job's seed (the workflow's own when none is set).
+      const { plan, expansion } = await planWithVariables(workflow, this.settings, { prompt: text, seed, sets }, () => this.variableDirs());
       if (i === 0) this.lastSeed = plan.patched.applied.seeds[0]?.value ?? seed;
-      const client = this.client;
-      const entry = this.queue.submit(client, plan, (job) => this.io.reporterFor(job), (reporter) => this.announce(reporter, plan, expansion.text !== text ? expansion.text : undefined));
+      if (uploaded.length > 0) plan.metadata = { ...plan.metadata, inputs: uploaded.map((u) => ({ path: resolve(u.path), node_id: u.nodeId, input: u.input, value: u.value })) };
+      const entry = this.queue.submit(client, plan, (job) => this.io.reporterFor(job), (reporter) => this.announce(reporter, plan, expansion));
       jobs.push(entry);
     }
     if (ahead > 0) {
@@ -181,8 +198,27 @@ export class Session {
     return jobs;
   }
 
+  private async upload(client: Client, workflow: ApiWorkflow, uploads: PendingUpload[]): Promise<(PendingUpload & { value: string })[]> {
+    if (uploads.length === 0) return [];
+    const cache = this.uploaded.get(client) ?? new Map<string, string>();
+    this.uploaded.set(client, cache);
+    const keyed = await Promise.all(
+      uploads.map(async (upload) => {
+        const info = await stat(upload.path).catch(() => undefined);
+        return { upload, key: `${resolve(upload.path)}|${info?.size}|${info?.mtimeMs}|${upload.nodeId}.${upload.input}` };
+      }),
+    );
+    const missing = keyed.filter(({ key }) => !cache.has(key));
+    if (missing.length > 0) {
+      const notes: Reporter = { note: (message) => this.io.print(message), debug: () => undefined, phase: () => undefined, follow: () => undefined, saved: () => undefined, result: () => undefined, error: () => undefined, close: () => undefined };
+      const done = await uploadInputs(client, planJob(workflow, this.settings, {}), missing.map((m) => m.upload), notes);
+      done.forEach((result, index) => cache.set(missing[index]?.key ?? '', result.value));
+    }
+    return keyed.map(({ upload, key }) => ({ ...upload, value: cache.get(key) ?? '' }));
+  }
+
   /** The patches in full when they differ from the last job's, else one short line. */
-  private announce(reporter: Reporter, plan: ReturnType<typeof planJob>, expanded: string | undefined): void {
+  private announce(reporter: Reporter, plan: ReturnType<typeof planJob>, expansion: Expansion | undefined): void {
     const { applied } = plan.patched;
     const key = JSON.stringify([applied.prompt && [applied.prompt.nodeId, applied.prompt.input], applied.seeds.map((s) => [s.nodeId, s.input]), applied.sets, plan.patched.notes]);
     if (key !== this.patchesKey) {
@@ -192,7 +228,7 @@ export class Session {
       const seeds = [...new Set(applied.seeds.map((s) => s.value))];
       if (seeds.length > 0) reporter.note(`seed ${seeds.join(', ')}`, { kind: 'seed', value: seeds[0] });
     }
-    if (expanded !== undefined) reporter.note(`prompt: ${expanded}`, { kind: 'expanded', text: expanded });
+    reportExpansion(reporter, expansion);
   }
 
   private firstSeed(): number | undefined {
@@ -235,21 +271,23 @@ export class Session {
   }
 
   /** `/set NODE.INPUT=VALUE`: checked against the workflow now, applied to every job until `/unset`. */
-  setInput(arg: string): void {
+  async setInput(arg: string): Promise<void> {
     if (arg.trim() === '') {
       const sets = [...this.sticky.values()];
       this.io.print(sets.length === 0 ? 'No /set in effect. Usage: /set NODE.INPUT=VALUE (e.g. /set KSampler.steps=30).' : sets.map((s) => `  ${s}`).join('\n'));
       return;
     }
     const set = parseSetArg(arg.trim());
-    if (set.kind === 'file') throw new PyrosError('usage', `/set "${set.text}" names a file; interactive mode sets values only.`, { hint: 'Upload the file in ComfyUI and set its name instead.' });
     const workflow = this.workflow;
     if (!workflow) throw new PyrosError('usage', 'No workflow loaded, so there is nothing to set.', { hint: 'Load one with /workflow FILE.' });
     const ref = resolveTarget(workflow, set.target, '/set');
+    // `=@FILE`: the file is checked now and uploaded before the next job.
+    if (set.kind === 'file') await planUploads(workflow, [], [set.text]);
     const key = `${ref.nodeId}.${ref.input}`;
     this.sticky.delete(key);
     this.sticky.set(key, set.text);
-    this.io.print(`${describeInput(workflow, ref)} = ${JSON.stringify(set.value)} for every job (until /unset ${set.target.text}).`);
+    const value = set.kind === 'file' ? `the upload of ${set.path}` : JSON.stringify(set.value);
+    this.io.print(`${describeInput(workflow, ref)} = ${value} for every job (until /unset ${set.target.text}).`);
   }
 
   unsetInput(arg: string): void {
@@ -284,12 +322,15 @@ export class Session {
     if (path === '') throw new PyrosError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow ? `Now: ${relativePath(this.settings.workflowPath)}.` : undefined });
     const workflow = await loadWorkflow(path);
     const settings = { ...this.settings, workflowPath: path };
-    // The config's sets and every sticky /set must fit the new workflow too.
+    // The config's sets and files must fit the new workflow too; sticky /sets that do not are dropped.
     planJob(workflow, settings, {});
+    await planUploads(workflow, this.options.flags.input ?? [], this.baseFiles);
     const dropped: string[] = [];
     for (const [key, text] of [...this.sticky]) {
       try {
-        planJob(workflow, settings, { sets: [text] });
+        const set = parseSetArg(text);
+        if (set.kind === 'file') resolveTarget(workflow, set.target, '/set');
+        else planJob(workflow, settings, { sets: [text] });
       } catch {
         this.sticky.delete(key);
         dropped.push(text);
@@ -320,22 +361,27 @@ export class Session {
     this.io.print(`Server ${client.endpoint.display}.`);
   }
 
+  /** `--vars DIR`, else PYROS_VARS, else `vars` of the config file; then the user's and the bundled folders. */
+  variableDirs(): string[] {
+    return variableDirsFor(this.options.flags, this.options.config, this.options.env);
+  }
+
   async listVars(): Promise<VariableInfo[]> {
-    const dirs = variableDirs({ varsDir: this.varsDir, env: this.options.env });
+    const dirs = this.variableDirs();
     const vars = await listVariables(dirs);
     if (vars.length === 0) {
       this.io.print(`No prompt variables. Put NAME.txt files (one value per line) in ${dirs[0]} and write __NAME__ in a prompt.`);
       return vars;
     }
     const width = Math.min(28, Math.max(...vars.map((v) => v.name.length + 4)));
-    const lines = vars.map((v) => `  ${`__${v.name}__`.padEnd(width)} ${String(v.entries).padStart(4)}  ${v.samples.join(', ')}${v.entries > v.samples.length ? ', …' : ''}`);
+    const lines = vars.map((v) => `  ${`__${v.name}__`.padEnd(width)} ${String(v.entries).padStart(4)}  ${truncate(`${v.samples.join(', ')}${v.entries > v.samples.length ? ', …' : ''}`, 64)}`);
     this.io.print([`${vars.length} variable${vars.length === 1 ? '' : 's'} (name, entries, first values):`, ...lines].join('\n'));
     return vars;
   }
 
   async variableNames(): Promise<string[]> {
     try {
-      return (await listVariables(variableDirs({ varsDir: this.varsDir, env: this.options.env }))).map((v) => v.name);
+      return (await listVariables(this.variableDirs())).map((v) => v.name);
     } catch {
       return [];
     }
@@ -363,8 +409,8 @@ export class Session {
 
   async openLast(): Promise<void> {
     const path = this.requireLastImage();
-    const result = await openExternal(path);
-    if (!result.ok) throw new PyrosError('usage', result.message ?? 'Cannot open the image.');
+    const result = await openInViewer(path);
+    if (!result.ok) throw new PyrosError('usage', result.message);
     this.io.print(`Opened ${relativePath(path)}.`);
   }
 
@@ -374,8 +420,8 @@ export class Session {
       await mkdir(this.settings.outputDir, { recursive: true });
       this.gallery = await this.options.startGallery(this.settings.outputDir);
     }
-    const result = await openExternal(this.gallery.url);
-    this.io.print(`Gallery of ${relativePath(this.settings.outputDir)} at ${this.gallery.url}${result.ok ? '' : ` (${result.message ?? 'open it in a browser'})`}`);
+    const result = await openInViewer(this.gallery.url);
+    this.io.print(`Gallery of ${relativePath(this.settings.outputDir)} at ${this.gallery.url}${result.ok ? '' : ` (${result.message})`}`);
   }
 
   cancel(arg: string): void {
