@@ -3,6 +3,7 @@ import { Client } from '../client/client.ts';
 import { DEFAULT_SERVER } from '../client/endpoint.ts';
 import { PyrosError } from '../errors.ts';
 import { loadConfig, parseHeaders, type FileConfig } from './config.ts';
+import { parseDuration } from './durations.ts';
 
 export interface CommonFlags {
   server?: string[];
@@ -46,8 +47,32 @@ export async function loadSettings(flags: CommonFlags): Promise<{ config: FileCo
   return { config, connection: resolveConnection(flags, config) };
 }
 
-export function clientFor(connection: ConnectionSettings, server: string, requestTimeoutMs?: number): Client {
-  return new Client({ server, headers: connection.headers, token: connection.token, insecure: connection.insecure, requestTimeoutMs });
+/** Said once before connecting when certificates are not checked. */
+export function insecureWarning(connection: ConnectionSettings): string | undefined {
+  if (!connection.insecure) return undefined;
+  return 'warning: --insecure: TLS certificates are not verified, so anyone on the network path can read or change this traffic (credentials included)';
+}
+
+function envDuration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : parseDuration(value, name);
+}
+
+/**
+ * A client for one server. `--request-timeout` also bounds the WebSocket handshake; the socket's
+ * ping interval and the quiet-socket check come from PYROS_PING_INTERVAL and PYROS_CHECK_INTERVAL.
+ */
+export function clientFor(connection: ConnectionSettings, server: string, requestTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): Client {
+  return new Client({
+    server,
+    headers: connection.headers,
+    token: connection.token,
+    insecure: connection.insecure,
+    requestTimeoutMs,
+    connectTimeoutMs: requestTimeoutMs,
+    pingIntervalMs: envDuration(env, 'PYROS_PING_INTERVAL'),
+    quietCheckMs: envDuration(env, 'PYROS_CHECK_INTERVAL'),
+  });
 }
 
 export function singleServer(connection: ConnectionSettings, command: string): string {

@@ -14,7 +14,8 @@ import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildSaveContext, filesSummary, saveAllOutputs } from '../save-results.ts';
-import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { parseDuration } from '../durations.ts';
+import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 
 export interface FetchFlags extends CommonFlags {
   output?: string;
@@ -58,7 +59,10 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
   try {
     const { config, connection } = await loadSettings(flags);
     secrets.push(...secretsOf(connection));
-    client = clientFor(connection, singleServer(connection, 'pyros fetch'));
+    const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+    client = clientFor(connection, singleServer(connection, 'pyros fetch'), requestTimeoutMs);
+    const warning = insecureWarning(connection);
+    if (warning) reporter.note(warning, { kind: 'warning' });
     const history = await waitForHistory(client, promptId, flags.wait !== false, reporter);
     const workflow = (history.prompt?.[2] ?? {}) as ApiWorkflow;
     const dir = resolve(flags.output ?? process.env.PYROS_OUTPUT ?? config.output ?? 'images');
