@@ -44,6 +44,7 @@ export function buildProgram(): Command {
       .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string (repeatable)', collect)
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
       .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
+      .option('--retry <n>', 'resubmit up to N times when the server loses the prompt (restart) or the connection fails before it is submitted')
       .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto')),
   )
     .addHelpText(

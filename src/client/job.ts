@@ -92,6 +92,16 @@ interface Finish {
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
 
+/** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
+const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
+ * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
+ * `accepted`. `pending` while it is still being submitted; `rejected` after a 400.
+ */
+export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
+
 export interface JobContext {
   api: ComfyApi;
   socket: ComfySocket;
@@ -116,6 +126,7 @@ export class Job extends EventEmitter<JobEvents> {
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
   private cancelRequested = false;
+  private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly seenOutputs: OutputRef[] = [];
@@ -155,6 +166,11 @@ export class Job extends EventEmitter<JobEvents> {
     this.result.catch(() => undefined);
   }
 
+  /** Whether the server got the prompt; lets a caller decide whether resubmitting is safe. */
+  get submission(): Submission {
+    return this.submissionState;
+  }
+
   /**
    * Stops this job and no other: deletes it from the queue when it is pending, interrupts it
    * when it is running. The result then rejects with a `cancelled` error.
@@ -163,7 +179,17 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.state === 'done' || this.state === 'finishing') return;
     this.cancelRequested = true;
     if (this.state === 'submitting') return; // handled as soon as the POST answers
-    await this.cancelOnServer();
+    try {
+      await this.cancelOnServer();
+    } catch (error) {
+      // The server cannot be told (it is down or unreachable): stop following the job anyway.
+      this.finish({
+        error: new PyrosError('cancelled', `Cancelled, but the server could not be told to stop prompt ${this.promptId}: ${(error as Error).message}`, {
+          hint: `It may still run; check with \`pyros fetch ${this.promptId}\` once the server is reachable.`,
+          cause: error,
+        }),
+      });
+    }
   }
 
   private async cancelOnServer(): Promise<void> {
@@ -186,17 +212,17 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private async run(): Promise<JobResult> {
-    const { api, socket } = this.context;
+    const { socket } = this.context;
     try {
-      await this.context.ready();
+      try {
+        await this.context.ready();
+      } catch (error) {
+        this.submissionState = 'not-sent';
+        throw error;
+      }
       this.listen(socket);
       this.submittedAt = Date.now();
-      const accepted = await api.submitPrompt({
-        prompt: this.workflow,
-        client_id: socket.clientId,
-        prompt_id: this.promptId,
-        extra_data: { ...this.options.extraData, client_id: socket.clientId },
-      });
+      const accepted = await this.submit();
       if (accepted.prompt_id !== this.promptId) {
         // A server that ignores our id: follow the one it gave.
         (this as { promptId: string }).promptId = accepted.prompt_id;
@@ -210,7 +236,7 @@ export class Job extends EventEmitter<JobEvents> {
       for (const handle of early) handle();
       if (this.state === 'queued') void this.refreshQueuePosition();
       this.startWatchdog();
-      if (this.cancelRequested) void this.cancelOnServer().catch((error: Error) => this.emit('debug', `cancel failed: ${error.message}`));
+      if (this.cancelRequested) void this.cancel();
       const finish = await this.finished$;
       if (finish.error) throw finish.error;
       if (finish.cancelledPending) {
@@ -221,6 +247,26 @@ export class Job extends EventEmitter<JobEvents> {
     } finally {
       this.state = 'done';
       for (const cleanup of this.cleanups.splice(0)) cleanup();
+    }
+  }
+
+  private async submit(): Promise<Awaited<ReturnType<ComfyApi['submitPrompt']>>> {
+    const { api, socket } = this.context;
+    this.submissionState = 'unknown';
+    try {
+      const accepted = await api.submitPrompt({
+        prompt: this.workflow,
+        client_id: socket.clientId,
+        prompt_id: this.promptId,
+        extra_data: { ...this.options.extraData, client_id: socket.clientId },
+      });
+      this.submissionState = 'accepted';
+      return accepted;
+    } catch (error) {
+      const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') as string;
+      if (error instanceof PyrosError && error.kind === 'rejected') this.submissionState = 'rejected';
+      else if (NOT_DELIVERED_CODES.has(code)) this.submissionState = 'not-sent';
+      throw error;
     }
   }
 

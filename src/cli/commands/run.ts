@@ -8,13 +8,15 @@ import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
-import { outcomeReport, startJob } from '../run-job.ts';
+import { parseRetries, runWithRetries } from '../retry.ts';
+import { outcomeReport } from '../run-job.ts';
 import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
-import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 import { onInterrupt } from '../signals.ts';
 
 export interface RunFlags extends CommonFlags, RunSettingsFlags {
   preview?: string;
+  retry?: string;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
@@ -28,17 +30,22 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     secrets.push(...secretsOf(connection));
     const settings = resolveRunSettings(workflowArg, flags, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+    const retries = parseRetries(flags.retry);
     const plan = await loadPlan(settings, { prompt: flags.prompt, seed: flags.seed });
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
 
     client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
-    const { job, done } = startJob(client, plan, reporter);
+    const warning = insecureWarning(connection);
+    if (warning) reporter.note(warning, { kind: 'warning' });
+    const run = runWithRetries(client, plan, reporter, retries);
+    const done = run.done;
     disposeSignal = onInterrupt({
       first: () => {
         reporter.phase('cancelling');
         reporter.note('cancelling this job (press Ctrl-C again to quit at once)…');
-        job.cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
+        run.stop();
+        run.current().cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
         reporter.close();
