@@ -60,7 +60,7 @@ export function runWithRetries(client: Client, plan: RunPlan, reporter: Reporter
         if (!reason) throw error;
         const delayMs = backoffDelay(attempt + 2);
         const lostId = started.job.promptId;
-        reporter.note(`${reason} (${(error as Error).message}); resubmitting in ${(delayMs / 1000).toFixed(1)} s (retry ${attempt} of ${retries})`, {
+        reporter.note(`resubmitting in ${(delayMs / 1000).toFixed(1)} s (retry ${attempt} of ${retries}): ${(error as Error).message}`, {
           kind: 'retry',
           attempt,
           retries,

@@ -134,7 +134,6 @@ export class Job extends EventEmitter<JobEvents> {
   private lastActivity = Date.now();
   private checking = false;
   private queueRefresh: Promise<void> | undefined;
-  private missingChecks = 0;
   private finish!: (finish: Finish) => void;
   private readonly finished$: Promise<Finish>;
   private readonly cleanups: (() => void)[] = [];
@@ -512,21 +511,28 @@ export class Job extends EventEmitter<JobEvents> {
         this.finish({ history });
         return;
       }
-      const queue = await this.context.api.queue();
-      if (this.applyQueue(queue)) {
-        this.missingChecks = 0;
+      if (this.applyQueue(await this.context.api.queue())) {
         this.touch();
         return;
       }
-      // Neither queued nor in history: check once more, then the server has lost it.
-      this.missingChecks += 1;
-      if (this.missingChecks >= 2 && !(await this.context.api.history(this.promptId))) {
-        this.finish({
-          error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
-            hint: 'Run the command again (or use --retry N to resubmit automatically).',
-          }),
-        });
+      // Neither in the history nor queued: between leaving the queue and entering the history a
+      // prompt is briefly in neither, so look once more a moment later before calling it lost.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.options.quietCheckMs)).unref());
+      if (this.state !== 'queued' && this.state !== 'running') return;
+      const again = await this.context.api.history(this.promptId);
+      if (again) {
+        this.finish({ history: again });
+        return;
       }
+      if (this.applyQueue(await this.context.api.queue())) {
+        this.touch();
+        return;
+      }
+      this.finish({
+        error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
+          hint: 'Run the command again (or use --retry N to resubmit automatically).',
+        }),
+      });
     } catch (error) {
       this.emit('debug', `state check failed: ${(error as Error).message}`);
     } finally {
