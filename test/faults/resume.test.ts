@@ -19,25 +19,17 @@ import {
   sleep,
   startFaultSim,
   startPyros,
+  submitAsOtherClient,
   tinyWorkflow,
+  waitForHistory,
   writeWorkflow,
   type FaultSim,
 } from '../support/faults.ts';
 
-async function waitForHistory(sim: FaultSim, promptId: string): Promise<void> {
-  for (;;) {
-    const history = (await (await fetch(`${sim.url}/history/${promptId}`)).json()) as Record<string, { status?: { completed?: boolean } }>;
-    if (history[promptId]?.status?.completed) return;
-    await sleep(20);
-  }
-}
-
-/** Another client's submission, straight over HTTP. */
-async function submitDirectly(sim: FaultSim, seed: number): Promise<string> {
+function seeded(seed: number) {
   const workflow = tinyWorkflow();
   (workflow['3'] as { inputs: Record<string, unknown> }).inputs.seed = seed;
-  const res = await fetch(`${sim.url}/prompt`, { method: 'POST', body: JSON.stringify({ prompt: workflow, client_id: 'someone-else' }) });
-  return ((await res.json()) as { prompt_id: string }).prompt_id;
+  return workflow;
 }
 
 describe('faults: a killed client loses nothing (resume with pyros fetch)', () => {
@@ -110,7 +102,7 @@ describe('faults: a killed client loses nothing (resume with pyros fetch)', () =
   it('fetch waits for a prompt that is still running, then saves it', async () => {
     const held = gate();
     sim.hooks = { onNodeStart: async ({ nodeId }) => (nodeId === '3' ? held.wait() : undefined) };
-    const promptId = await submitDirectly(sim, 99);
+    const promptId = await submitAsOtherClient(sim, seeded(99));
     const out = join(root, 'waited');
     const fetching = startPyros(['fetch', promptId, '--server', sim.url, '-o', out]);
     await sleep(300);
@@ -123,7 +115,7 @@ describe('faults: a killed client loses nothing (resume with pyros fetch)', () =
   it('fetch --no-wait on a prompt that has not finished exits 2', async () => {
     const held = gate();
     sim.hooks = { onNodeStart: async ({ nodeId }) => (nodeId === '3' ? held.wait() : undefined) };
-    const promptId = await submitDirectly(sim, 1234567);
+    const promptId = await submitAsOtherClient(sim, seeded(1234567));
     const result = await runPyros(['fetch', promptId, '--server', sim.url, '-o', join(root, 'no-wait'), '--no-wait']);
     held.open();
     assert.equal(result.code, 2, result.stderr);

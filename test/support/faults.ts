@@ -31,6 +31,8 @@ export interface FaultSim {
   hooks: SimHooks;
   readonly requests: RecordedRequest[];
   readonly upgrades: { clientId: string; headers: IncomingHttpHeaders }[];
+  /** The server's log lines (e.g. "Interrupting prompt ID", "Global interrupt (no prompt_id specified)"). */
+  readonly logs: string[];
   /** Restarts the server on the same port and data folder: files stay, queue and history are gone. */
   restart(options?: { downMs?: number }): Promise<void>;
   /** Stops the server (the port stays free until `start()`). */
@@ -42,6 +44,10 @@ export interface FaultSim {
 export async function startFaultSim(options: { stepMs?: number; previews?: boolean; dataDir?: string } = {}): Promise<FaultSim> {
   const requests: RecordedRequest[] = [];
   const upgrades: FaultSim['upgrades'] = [];
+  const logs: string[] = [];
+  const log = (line: string): void => {
+    logs.push(line);
+  };
   const state: { hooks: SimHooks } = { hooks: {} };
   const wrapper: SimHooks = {
     onRequest: (request) => {
@@ -58,12 +64,12 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     onNodeStart: (node) => state.hooks.onNodeStart?.(node),
     onNodeOutput: (node) => state.hooks.onNodeOutput?.(node),
   };
-  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir, hooks: wrapper });
+  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir, hooks: wrapper, log });
   const port = first.port;
   const dataDir = first.dataDir;
   let sim: SimServer | undefined = first;
   const start = async (): Promise<void> => {
-    sim ??= await startSim({ port, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir, hooks: wrapper });
+    sim ??= await startSim({ port, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir, hooks: wrapper, log });
   };
   const stop = async (): Promise<void> => {
     const current = sim;
@@ -82,6 +88,7 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     },
     requests,
     upgrades,
+    logs,
     stop,
     start,
     async restart(restartOptions = {}) {
@@ -277,6 +284,29 @@ export function twoOutputWorkflow(options: { steps?: number; size?: number } = {
   return workflow;
 }
 
+/** Submits `workflow` as another client would (straight over HTTP); returns its prompt id. */
+export async function submitAsOtherClient(sim: Pick<FaultSim, 'url'>, workflow: ApiWorkflow): Promise<string> {
+  const res = await fetch(`${sim.url}/prompt`, { method: 'POST', body: JSON.stringify({ prompt: workflow, client_id: 'someone-else' }) });
+  assert.equal(res.status, 200, await res.clone().text());
+  return ((await res.json()) as { prompt_id: string }).prompt_id;
+}
+
+/** Waits until the server's history lists `promptId` as completed or failed; returns its status. */
+export async function waitForHistory(sim: Pick<FaultSim, 'url'>, promptId: string): Promise<{ status_str?: string; completed?: boolean; messages?: [string, unknown][] }> {
+  for (;;) {
+    const history = (await (await fetch(`${sim.url}/history/${promptId}`)).json()) as Record<string, { status?: { status_str?: string; completed?: boolean; messages?: [string, unknown][] } }>;
+    const status = history[promptId]?.status;
+    if (status) return status;
+    await sleep(20);
+  }
+}
+
+/** Whether the server's queue (running or pending) lists `promptId`. */
+export async function isQueued(sim: Pick<FaultSim, 'url'>, promptId: string): Promise<boolean> {
+  const queue = (await (await fetch(`${sim.url}/queue`)).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
+  return [...queue.queue_running, ...queue.queue_pending].some((item) => item[1] === promptId);
+}
+
 export async function writeWorkflow(dir: string, name: string, workflow: unknown): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, name);
@@ -294,6 +324,8 @@ export interface RunningPyros {
   /** Resolves once `pattern` appears on stdout or stderr (rejects when the process ends first). */
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
   signal(signal: NodeJS.Signals): void;
+  /** Waits for `promise`, but fails when the process ends first (a test never hangs on a hook that is not reached). */
+  whileRunning<T>(promise: Promise<T>): Promise<T>;
   result: Promise<CliResult>;
 }
 
@@ -350,6 +382,12 @@ export function startPyros(args: string[], options: { env?: NodeJS.ProcessEnv; t
     },
     signal(signal) {
       child.kill(signal);
+    },
+    whileRunning(promise) {
+      const ended = result.then((r) => {
+        throw new Error(`pyros exited (${r.code}) while the test was waiting\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      });
+      return Promise.race([promise, ended]);
     },
     result,
   };
