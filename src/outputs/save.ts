@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { ComfyApi } from '../client/api.ts';
 import type { ImageMime } from '../client/binary.ts';
 import type { NodeRef, OutputRef } from '../client/types.ts';
+import { PyrosError } from '../errors.ts';
 import { claimName, ensureDir, isFileSystemError, outputError, pathExists, streamToTemp, writeTemp } from './atomic.ts';
 import { safeFileName, splitExtension } from './safe-name.ts';
 
@@ -73,8 +74,10 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
   try {
     temp = await streamToTemp(response, ctx.dir, Number.isFinite(declared) && declared >= 0 ? declared : undefined);
   } catch (error) {
-    const fromDisk = isFileSystemError(error);
-    throw fromDisk ? outputError(error, ctx.dir, basename(ref.item.filename)) : api.transport.translate(error as Error, { method: 'GET', route: 'view' });
+    if (isFileSystemError(error)) throw outputError(error, ctx.dir, basename(ref.item.filename));
+    const translated = api.transport.translate(error as Error, { method: 'GET', route: 'view' });
+    if (!(translated instanceof PyrosError)) throw translated;
+    throw new PyrosError(translated.kind, `Downloading "${ref.item.filename}" failed: ${translated.message}`, { hint: translated.hint, cause: translated.cause ?? translated });
   }
   try {
     return await place(temp, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);
