@@ -92,6 +92,9 @@ interface Finish {
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
 
+/** How long a timed-out job waits for the server to confirm its cancellation. */
+const CANCEL_GRACE_MS = 5_000;
+
 /** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
 const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -126,6 +129,7 @@ export class Job extends EventEmitter<JobEvents> {
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
   private cancelRequested = false;
+  private timedOut: PyrosError | undefined;
   private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
   private readonly finished = new Set<string>();
@@ -213,15 +217,16 @@ export class Job extends EventEmitter<JobEvents> {
   private async run(): Promise<JobResult> {
     const { socket } = this.context;
     try {
+      const deadline = this.startDeadline();
       try {
-        await this.context.ready();
+        await Promise.race([this.context.ready(), deadline]);
       } catch (error) {
         this.submissionState = 'not-sent';
         throw error;
       }
       this.listen(socket);
       this.submittedAt = Date.now();
-      const accepted = await this.submit();
+      const accepted = await Promise.race([this.submit(), deadline]);
       if (accepted.prompt_id !== this.promptId) {
         // A server that ignores our id: follow the one it gave.
         (this as { promptId: string }).promptId = accepted.prompt_id;
@@ -237,6 +242,7 @@ export class Job extends EventEmitter<JobEvents> {
       this.startWatchdog();
       if (this.cancelRequested) void this.cancel();
       const finish = await this.finished$;
+      if (this.timedOut) throw this.timedOut;
       if (finish.error) throw finish.error;
       if (finish.cancelledPending) {
         throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
@@ -479,6 +485,42 @@ export class Job extends EventEmitter<JobEvents> {
     return true;
   }
 
+  /**
+   * The overall limit, from the start: before the server has the prompt it ends the job at once;
+   * afterwards it cancels the prompt on the server (briefly waiting for that), then ends the job.
+   */
+  private startDeadline(): Promise<never> {
+    let fail!: (error: Error) => void;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    deadline.catch(() => undefined);
+    const limit = this.options.timeoutMs;
+    if (limit === undefined) return deadline;
+    const timeout = setTimeout(() => {
+      const submitting = this.state === 'submitting';
+      const error = new PyrosError(
+        'timeout',
+        submitting
+          ? `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`
+          : `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`,
+        { hint: submitting ? 'Check that the server is responsive, or raise --timeout.' : `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` },
+      );
+      this.timedOut = error;
+      this.cancelRequested = true;
+      if (submitting) {
+        fail(error);
+        return;
+      }
+      // Tell the server before giving up (a process that exits right after would cut the request), but not for long.
+      const told = this.cancelOnServer().catch((cause: Error) => this.emit('debug', `cancel after the timeout failed: ${cause.message}`));
+      const grace = new Promise((resolve) => setTimeout(resolve, CANCEL_GRACE_MS).unref());
+      void Promise.race([told, grace]).then(() => this.finish({ error }));
+    }, limit);
+    this.cleanups.push(() => clearTimeout(timeout));
+    return deadline;
+  }
+
   private startWatchdog(): void {
     const period = Math.max(50, Math.floor(this.options.quietCheckMs / 2));
     const timer = setInterval(() => {
@@ -486,18 +528,6 @@ export class Job extends EventEmitter<JobEvents> {
       if (quietFor >= this.options.quietCheckMs || !this.context.socket.isOpen) void this.checkOverHttp();
     }, period);
     this.cleanups.push(() => clearInterval(timer));
-    if (this.options.timeoutMs !== undefined) {
-      const limit = this.options.timeoutMs;
-      const timeout = setTimeout(() => {
-        const error = new PyrosError('timeout', `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`, {
-          hint: `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.`,
-        });
-        this.cancelRequested = true;
-        this.cancelOnServer().catch(() => undefined);
-        this.finish({ error });
-      }, limit);
-      this.cleanups.push(() => clearTimeout(timeout));
-    }
   }
 
   /** Looks at /history and /queue: finishes the job if the server says it is over. */
