@@ -470,3 +470,43 @@ export function assertNoSecrets(texts: string[], secrets: string[]): void {
 export async function allText(dir: string): Promise<string[]> {
   return Promise.all((await walk(dir)).map((path) => readFile(path, 'latin1')));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Small file systems (needs root and mount; tests skip with the reason otherwise).
+
+export interface SmallDisk {
+  dir: string;
+  /** Makes the file system read-only (root ignores chmod, not a read-only mount). */
+  readOnly(): Promise<void>;
+  unmount(): Promise<void>;
+}
+
+function run(command: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => resolve({ code: -1, stderr: error.message }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Mounts a tmpfs of `bytes` bytes on a fresh folder under `parent`; returns why not when it cannot. */
+export async function mountSmallDisk(parent: string, bytes: number): Promise<SmallDisk | string> {
+  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  const dir = join(parent, `disk-${bytes}`);
+  await mkdir(dir, { recursive: true });
+  const mounted = await run('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'pyros-test', dir]);
+  if (mounted.code !== 0) return `mount -t tmpfs failed: ${mounted.stderr.trim() || `exit ${mounted.code}`}`;
+  return {
+    dir,
+    async readOnly() {
+      const result = await run('mount', ['-o', 'remount,ro', dir]);
+      if (result.code !== 0) throw new Error(`remount,ro failed: ${result.stderr}`);
+    },
+    async unmount() {
+      await run('umount', [dir]);
+    },
+  };
+}
