@@ -1,6 +1,6 @@
 /** Resolves what a command needs from flags, environment and config file (in that order). */
 import { Client } from '../client/client.ts';
-import { DEFAULT_SERVER } from '../client/endpoint.ts';
+import { DEFAULT_SERVER, headerSecrets } from '../client/endpoint.ts';
 import { PyrosError } from '../errors.ts';
 import { loadConfig, parseHeaders, type FileConfig } from './config.ts';
 import { parseDuration } from './durations.ts';
@@ -33,7 +33,7 @@ export function resolveConnection(flags: CommonFlags, config: FileConfig, env: N
 export function secretsOf(connection: ConnectionSettings): string[] {
   const secrets: string[] = [];
   if (connection.token) secrets.push(connection.token);
-  for (const value of Object.values(connection.headers)) if (value.length >= 4) secrets.push(value);
+  for (const value of Object.values(connection.headers)) secrets.push(...headerSecrets(value));
   for (const server of connection.servers) {
     const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(server);
     const password = match?.[1]?.split(':').slice(1).join(':');
