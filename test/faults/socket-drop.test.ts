@@ -32,7 +32,7 @@ function assertBackoff(events: Record<string, unknown>[]): void {
   assert.ok(reconnects.length > 0, 'no reconnect was announced');
   for (const event of reconnects) {
     const attempt = event.attempt as number;
-    const delay = event.delayMs as number;
+    const delay = event.delay_ms as number;
     const ceiling = Math.min(10_000, 250 * 2 ** (attempt - 1));
     assert.ok(delay >= ceiling / 2 && delay <= ceiling, `attempt ${attempt}: delay ${delay} ms outside [${ceiling / 2}, ${ceiling}]`);
     assert.equal(typeof event.reason, 'string');
