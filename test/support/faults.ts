@@ -510,3 +510,56 @@ export async function mountSmallDisk(parent: string, bytes: number): Promise<Sma
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// TLS in front of the (plain HTTP) simulator.
+
+export interface TlsProxy {
+  url: string;
+  /** The self-signed certificate (PEM file), e.g. for NODE_EXTRA_CA_CERTS. */
+  certPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A TLS terminator on 127.0.0.1 with a fresh self-signed certificate (made with openssl), passing
+ * every byte through to `targetPort`, WebSocket upgrades included. Returns why not when openssl fails.
+ */
+export async function startTlsProxy(targetPort: number, dir: string): Promise<TlsProxy | string> {
+  const tls = await import('node:tls');
+  const net = await import('node:net');
+  await mkdir(dir, { recursive: true });
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  const made = await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ]);
+  if (made.code !== 0) return `openssl could not make a certificate: ${made.stderr.trim() || `exit ${made.code}`}`;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = tls.createServer({ key: await readFile(keyPath), cert: await readFile(certPath) }, (client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    certPath,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
