@@ -98,7 +98,7 @@ describe('faults: the WebSocket drops mid-job', () => {
     const out = join(root, 'drop-human');
     const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /Connection lost, reconnecting \(attempt 1/);
+    assert.match(result.stderr, /Connection lost, reconnecting \(attempt 1, next try in \d+\.\d s\)/);
     assert.match(result.stderr, /Reconnected/);
     await assertSavedIdentical(out, await serverOutputs(sim, mark));
   });
