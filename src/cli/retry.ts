@@ -76,7 +76,7 @@ export function runWithRetries(client: Client, plan: RunPlan, reporter: Reporter
           };
         });
         wake = undefined;
-        if (stopped) throw new PyrosError('cancelled', `Cancelled before resubmitting (prompt ${lostId} was lost).`);
+        if (stopped) throw new PyrosError('cancelled', `Cancelled while waiting to resubmit (the last attempt, prompt ${lostId}, had failed: ${(error as Error).message})`);
         started = startJob(client, plan, reporter);
       }
     }

@@ -11,6 +11,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   assertNoTempFiles,
   assertSavedIdentical,
+  closedPort,
   gate,
   isQueued,
   jsonEvents,
@@ -128,6 +129,17 @@ describe('faults: Ctrl-C', () => {
     assert.equal((await waitForHistory(sim, other)).status_str, 'success');
     assert.equal((await savedOutputs(out)).size, 0);
     await assertNoTempFiles(out);
+  });
+
+  it('stops a pending --retry at once, exit 130', async () => {
+    const port = await closedPort();
+    const running = startPyros(['run', flow, '--server', `http://127.0.0.1:${port}`, '-o', join(root, 'retrying'), '--retry', '5'], { env: QUICK_CHECKS });
+    await running.waitFor(/resubmitting in [\d.]+ s \(retry 1 of 5\)/);
+    running.signal('SIGINT');
+    const result = await running.result;
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /Cancelled while waiting to resubmit \(the last attempt, prompt [0-9a-f-]{36}, had failed: Cannot connect/);
+    assert.doesNotMatch(result.stderr, /retry 2 of 5/);
   });
 
   it('exits at once on a second Ctrl-C, even while the cancel request hangs', async () => {
