@@ -11,8 +11,8 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 function connectionOptions(command: Command): Command {
   return command
     .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188)', collect)
-    .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed)", collect)
-    .option('--insecure', 'skip TLS certificate verification (not recommended)')
+    .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed; env COMFYUI_TOKEN sends a bearer token)", collect)
+    .option('--insecure', 'skip TLS certificate verification (not recommended; prints a warning)')
     .option('--request-timeout <duration>', 'fail an HTTP request that is silent this long (default 30s)')
     .option('--config <file>', 'config file (default: env PYROS_CONFIG, else the user config folder)')
     .option('--json', 'print NDJSON events and a final result object on stdout')
