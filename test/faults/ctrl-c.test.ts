@@ -4,7 +4,7 @@
  * press exits at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -18,6 +18,8 @@ import {
   QUICK_CHECKS,
   savedOutputs,
   serverOutputs,
+  sleep,
+  stallView,
   startFaultSim,
   startPyros,
   submitAsOtherClient,
@@ -39,6 +41,15 @@ let seed = Date.now() % 1_000_000;
 function freshSeeds(): string[] {
   seed += 2;
   return ['--set', `3.seed=${seed}`, '--set', `10.seed=${seed + 1}`];
+}
+
+/** Resolves once a download's temporary file exists in `dir`. */
+async function waitForTempFile(dir: string): Promise<void> {
+  for (;;) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (names.some((name) => name.startsWith('.pyros-tmp-'))) return;
+    await sleep(10);
+  }
 }
 
 describe('faults: Ctrl-C', () => {
@@ -163,6 +174,34 @@ describe('faults: Ctrl-C', () => {
     running.signal('SIGINT');
     const result = await running.result;
     release.open();
+    assert.equal(result.code, 130, result.stderr);
+    await assertNoTempFiles(out);
+  });
+
+  it('a second Ctrl-C during a stalled download removes the partial file', async () => {
+    sim.hooks = stallView(100);
+    const out = join(root, 'stalled-download');
+    const running = startPyros(['run', flow, '--server', sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
+    await running.waitFor(/Downloading outputs/);
+    await running.whileRunning(waitForTempFile(out));
+    running.signal('SIGINT');
+    await running.waitFor(/cancelling this job/);
+    running.signal('SIGINT');
+    const result = await running.result;
+    assert.equal(result.code, 130, result.stderr);
+    await assertNoTempFiles(out);
+    assert.equal((await savedOutputs(out)).size, 0);
+  });
+
+  it('Ctrl-C during pyros fetch stops at once and removes the partial file', async () => {
+    const promptId = await submitAsOtherClient(sim, seeded(Date.now() % 100_000));
+    await waitForHistory(sim, promptId);
+    sim.hooks = stallView(100);
+    const out = join(root, 'stalled-fetch');
+    const running = startPyros(['fetch', promptId, '--server', sim.url, '-o', out]);
+    await running.whileRunning(waitForTempFile(out));
+    running.signal('SIGINT');
+    const result = await running.result;
     assert.equal(result.code, 130, result.stderr);
     await assertNoTempFiles(out);
   });

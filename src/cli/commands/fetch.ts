@@ -15,6 +15,8 @@ import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildSaveContext, filesSummary, saveAllOutputs } from '../save-results.ts';
 import { parseDuration } from '../durations.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
+import { onInterrupt } from '../signals.ts';
 import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 
 export interface FetchFlags extends CommonFlags {
@@ -56,6 +58,15 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
   const secrets = secretsOf(resolveConnection(flags, {}));
   const reporter = await createReporter({ ...flags, preview: 'off' }, secrets);
   let client: Client | undefined;
+  // Nothing runs on the server for a fetch: Ctrl-C stops the downloads, removing any partial file.
+  const disposeSignal = onInterrupt({
+    first: () => {
+      removeTempFilesSync();
+      reporter.close();
+      process.exit(EXIT_CODES.cancelled);
+    },
+    second: () => process.exit(EXIT_CODES.cancelled),
+  });
   try {
     const { config, connection } = await loadSettings(flags);
     secrets.push(...secretsOf(connection));
@@ -80,6 +91,7 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
     reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
+    disposeSignal();
     reporter.close();
     client?.close();
   }

@@ -8,6 +8,7 @@ import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
 import { parseRetries, runWithRetries } from '../retry.ts';
 import { outcomeReport } from '../run-job.ts';
 import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
@@ -48,6 +49,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
         run.current().cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
+        removeTempFilesSync();
         reporter.close();
         process.exit(EXIT_CODES.cancelled);
       },
