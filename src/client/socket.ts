@@ -186,19 +186,34 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
 
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
+      let frame: BinaryFrame;
       try {
-        this.emit('binary', decodeBinaryFrame(data));
+        frame = decodeBinaryFrame(data);
       } catch (error) {
         if (!(error instanceof MalformedFrameError)) throw error;
         this.emit('malformed', `binary frame: ${error.message}`);
+        return;
       }
+      this.deliver(() => this.emit('binary', frame));
       return;
     }
+    let message: ServerMessage;
     try {
-      this.emit('message', parseServerMessage(data.toString('utf8')));
+      message = parseServerMessage(data.toString('utf8'));
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       this.emit('malformed', error.message);
+      return;
+    }
+    this.deliver(() => this.emit('message', message));
+  }
+
+  /** A frame that trips up a listener is reported and skipped: one odd frame must not end the process. */
+  private deliver(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      this.emit('malformed', `a frame could not be handled: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
