@@ -187,8 +187,9 @@ describe('faults: TLS', () => {
 
   it('refuses a self-signed certificate by default: exit 3 with a hint', async (t) => {
     if (typeof proxy === 'string') return t.skip(proxy);
-    const result = await runPyros(['run', flow, '--server', proxy.url, '-o', join(root, 'refused')], { env: TOKEN_ENV });
+    const result = await runPyros(['run', flow, '--server', proxy.url, '-o', join(root, 'refused'), '--retry', '2'], { env: TOKEN_ENV });
     assert.equal(result.code, 3, result.stderr);
+    assert.doesNotMatch(result.stderr, /resubmitting/, 'a certificate problem was retried');
     assert.match(result.stderr, /TLS certificate check failed for https:\/\/127\.0\.0\.1:\d+: self[- ]signed certificate/);
     assert.match(result.stderr, /--insecure/);
     assert.equal(sim.requests.filter((r) => r.path === '/prompt').length, 0);

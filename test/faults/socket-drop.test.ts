@@ -152,10 +152,12 @@ describe('faults: the WebSocket drops mid-job', () => {
     await assertSavedIdentical(out, await serverOutputs(sim, mark));
   });
 
-  it('fails once with exit 3 when the very first WebSocket is refused (403), without retrying in a loop', async () => {
+  it('fails once with exit 3 when the very first WebSocket is refused (403), without retrying (even with --retry)', async () => {
     sim.hooks = refuseUpgrades(403);
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'refused')], { env: QUICK_CHECKS });
+    // Not even with --retry: the server answered, and asking again will not change its mind.
+    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'refused'), '--retry', '3'], { env: QUICK_CHECKS });
     assert.equal(result.code, 3, result.stderr);
+    assert.doesNotMatch(result.stderr, /resubmitting/);
     assert.match(result.stderr, /WebSocket upgrade to http:\/\/127\.0\.0\.1:\d+ was refused with HTTP 403/);
     assert.match(result.stderr, /--header or COMFYUI_TOKEN/);
     assert.equal(sim.upgrades.length, 1);
