@@ -443,7 +443,6 @@ export async function savedOutputs(dir: string): Promise<Map<string, Buffer>> {
 /** Each of `expected` is in `dir`, complete and byte-identical (names may differ). */
 export async function assertSavedIdentical(dir: string, expected: Map<string, Buffer>): Promise<void> {
   const saved = [...(await savedOutputs(dir)).values()];
-  if (process.env.DEBUG_FAULTS) console.error('expected', [...expected.keys()], 'saved', [...(await savedOutputs(dir)).keys()]);
   assert.ok(expected.size > 0, 'the server produced no output to compare with');
   for (const [name, bytes] of expected) {
     assert.ok(
