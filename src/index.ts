@@ -1,8 +1,8 @@
 /** pyros as a library: drive ComfyUI from TypeScript. No terminal code is reachable from here. */
 export { Client, type ClientOptions } from './client/client.ts';
-export { Job, type JobEvents, type JobOptions, type JobResult, type PromptWarning, type QueuePosition } from './client/job.ts';
+export { Job, type JobEvents, type JobOptions, type JobResult, type PromptWarning, type QueuePosition, type Submission } from './client/job.ts';
 export { ComfyApi, PromptRejectedError, type PromptRequest, type QueueEntry, type QueueState } from './client/api.ts';
-export { ComfySocket, type SocketEvents, type SocketOptions } from './client/socket.ts';
+export { ComfySocket, UpgradeRefusedError, backoffDelay, type SocketEvents, type SocketOptions } from './client/socket.ts';
 export { decodeBinaryFrame, type BinaryFrame, type ImageMime, type PreviewMetadata } from './client/binary.ts';
 export { parseServerMessage, type ServerMessage, type OutputItem } from './client/messages.ts';
 export { parseEndpoint, maskSecrets, DEFAULT_SERVER, type Endpoint, type EndpointOptions } from './client/endpoint.ts';

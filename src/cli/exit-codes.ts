@@ -21,13 +21,13 @@ export const EXIT_CODE_HELP = `Exit codes:
   0    success
   1    unexpected internal error (please report it)
   2    usage, configuration or workflow-file error
-  3    cannot connect to the server, or it is not ComfyUI
+  3    cannot connect to the server, it is not ComfyUI, or it refused the credentials or TLS
   4    the server rejected the workflow (validation errors)
   5    a node failed while the workflow ran
   6    the prompt was interrupted on the server
   7    an output could not be saved (disk full, folder not writable)
-  8    a time limit was reached (--timeout)
-  9    the server lost the prompt (restarted)
+  8    a time limit was reached (--timeout, --request-timeout)
+  9    the server lost the prompt (restarted; --retry N resubmits)
   10   some jobs of a batch failed
   11   the server answered with an error (HTTP 5xx or a malformed answer)
   130  cancelled with Ctrl-C`;

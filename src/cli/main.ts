@@ -11,8 +11,8 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 function connectionOptions(command: Command): Command {
   return command
     .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188)', collect)
-    .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed)", collect)
-    .option('--insecure', 'skip TLS certificate verification (not recommended)')
+    .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed; env COMFYUI_TOKEN sends a bearer token)", collect)
+    .option('--insecure', 'skip TLS certificate verification (not recommended; prints a warning)')
     .option('--request-timeout <duration>', 'fail an HTTP request that is silent this long (default 30s)')
     .option('--config <file>', 'config file (default: env PYROS_CONFIG, else the user config folder)')
     .option('--json', 'print NDJSON events and a final result object on stdout')
@@ -78,6 +78,7 @@ export function buildProgram(): Command {
       .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
       .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
+      .option('--retry <n>', 'resubmit up to N times when the server loses the prompt (restart) or the connection fails before it is submitted')
       .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto'))
       .option('--show', 'draw the finished image once in the terminal')
       .option('--open', 'open the finished image in the system viewer'),

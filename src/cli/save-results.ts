@@ -5,6 +5,7 @@ import type { JobResult } from '../client/job.ts';
 import type { OutputRef } from '../client/types.ts';
 import { saveOutput, saveSocketImage, type SaveContext, type SavedFile } from '../outputs/save.ts';
 import type { PatchResult } from '../workflow/index.ts';
+import { PyrosError } from '../errors.ts';
 import type { Reporter } from './reporters/reporter.ts';
 import { VERSION } from './version.ts';
 
@@ -49,28 +50,59 @@ export function timingsOf(result: Pick<JobResult, 'timings'>): Record<string, un
 
 const PARALLEL_DOWNLOADS = 4;
 
-/** Saves every output (a few at a time), reported in the order the server listed them. */
+/** The same failure, with a hint that the outputs can still be fetched from the server. */
+function withFetchHint(error: unknown, context: SaveContext): unknown {
+  const promptId = (context as Partial<RunSaveContext>).metadata?.prompt_id;
+  if (!(error instanceof PyrosError) || typeof promptId !== 'string') return error;
+  const fetch = `The outputs stay on the server: \`pyros fetch ${promptId}${error.kind === 'output' ? ' -o OTHER_DIR' : ''}\` downloads them later.`;
+  return new PyrosError(error.kind, error.message, { hint: error.hint ? `${error.hint} ${fetch}` : fetch, cause: error.cause ?? error });
+}
+
+/**
+ * Saves every output (a few at a time), reported in the order the server listed them. One failed
+ * download does not stop the others: every download ends (saved, or its temporary file removed)
+ * before the first failure is thrown.
+ */
 export async function saveAllOutputs(client: Client, result: Pick<JobResult, 'outputs' | 'socketImages'>, context: SaveContext, reporter: Reporter): Promise<SavedFile[]> {
   const total = result.outputs.length + result.socketImages.length;
   let done = 0;
   const progress = (): void => reporter.phase('downloading', { done, total });
   if (total > 0) progress();
-  const saved: SavedFile[] = new Array(result.outputs.length);
+  const saved: (SavedFile | undefined)[] = new Array(result.outputs.length);
+  const failures: unknown[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < result.outputs.length) {
       const index = next++;
-      saved[index] = await saveOutput(client.api, result.outputs[index] as OutputRef, context);
-      done += 1;
-      progress();
+      const ref = result.outputs[index] as OutputRef;
+      try {
+        saved[index] = await saveOutput(client.api, ref, context);
+        done += 1;
+        progress();
+      } catch (error) {
+        failures.push(error);
+        reporter.debug(`could not save ${ref.item.filename}: ${(error as Error).message}`);
+        // A full or read-only folder fails every other file the same way: stop there.
+        if (error instanceof PyrosError && error.kind === 'output') next = result.outputs.length;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, result.outputs.length) }, worker));
-  for (const [index, image] of result.socketImages.entries()) {
-    saved.push(await saveSocketImage(image, index, 'websocket', context));
+  const files = saved.filter((file): file is SavedFile => file !== undefined);
+  const diskFailed = failures.some((error) => error instanceof PyrosError && error.kind === 'output');
+  if (!diskFailed) {
+    for (const [index, image] of result.socketImages.entries()) {
+      try {
+        files.push(await saveSocketImage(image, index, 'websocket', context));
+      } catch (error) {
+        failures.push(error);
+        break;
+      }
+    }
   }
-  for (const file of saved) reporter.saved(file);
-  return saved;
+  for (const file of files) reporter.saved(file);
+  if (failures.length > 0) throw withFetchHint(failures[0], context);
+  return files;
 }
 
 /** After a failure, saves what the server already produced, so nothing is lost. */

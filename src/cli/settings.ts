@@ -1,8 +1,9 @@
 /** Resolves what a command needs from flags, environment and config file (in that order). */
 import { Client } from '../client/client.ts';
-import { DEFAULT_SERVER } from '../client/endpoint.ts';
+import { DEFAULT_SERVER, headerSecrets } from '../client/endpoint.ts';
 import { PyrosError } from '../errors.ts';
 import { loadConfig, parseHeaders, type FileConfig } from './config.ts';
+import { parseDuration } from './durations.ts';
 
 export interface CommonFlags {
   server?: string[];
@@ -32,7 +33,7 @@ export function resolveConnection(flags: CommonFlags, config: FileConfig, env: N
 export function secretsOf(connection: ConnectionSettings): string[] {
   const secrets: string[] = [];
   if (connection.token) secrets.push(connection.token);
-  for (const value of Object.values(connection.headers)) if (value.length >= 4) secrets.push(value);
+  for (const value of Object.values(connection.headers)) secrets.push(...headerSecrets(value));
   for (const server of connection.servers) {
     const match = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(server);
     const password = match?.[1]?.split(':').slice(1).join(':');
@@ -46,8 +47,32 @@ export async function loadSettings(flags: CommonFlags): Promise<{ config: FileCo
   return { config, connection: resolveConnection(flags, config) };
 }
 
-export function clientFor(connection: ConnectionSettings, server: string, requestTimeoutMs?: number): Client {
-  return new Client({ server, headers: connection.headers, token: connection.token, insecure: connection.insecure, requestTimeoutMs });
+/** Said once before connecting when certificates are not checked. */
+export function insecureWarning(connection: ConnectionSettings): string | undefined {
+  if (!connection.insecure) return undefined;
+  return 'warning: --insecure: TLS certificates are not verified, so anyone on the network path can read or change this traffic (credentials included)';
+}
+
+function envDuration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : parseDuration(value, name);
+}
+
+/**
+ * A client for one server. `--request-timeout` also bounds the WebSocket handshake; the socket's
+ * ping interval and the quiet-socket check come from PYROS_PING_INTERVAL and PYROS_CHECK_INTERVAL.
+ */
+export function clientFor(connection: ConnectionSettings, server: string, requestTimeoutMs?: number, env: NodeJS.ProcessEnv = process.env): Client {
+  return new Client({
+    server,
+    headers: connection.headers,
+    token: connection.token,
+    insecure: connection.insecure,
+    requestTimeoutMs,
+    connectTimeoutMs: requestTimeoutMs,
+    pingIntervalMs: envDuration(env, 'PYROS_PING_INTERVAL'),
+    quietCheckMs: envDuration(env, 'PYROS_CHECK_INTERVAL'),
+  });
 }
 
 export function singleServer(connection: ConnectionSettings, command: string): string {

@@ -23,6 +23,10 @@ export interface ClientOptions extends EndpointOptions {
   pingIntervalMs?: number;
   /** Ask for previews with metadata (default true). */
   previewMetadata?: boolean;
+  /** Largest WebSocket frame accepted (default 128 MiB); a bigger one makes the socket reconnect. */
+  maxFrameBytes?: number;
+  /** Default `quietCheckMs` of every job: how long a quiet socket is trusted before /history and /queue are checked (default 5 000). */
+  quietCheckMs?: number;
 }
 
 export class Client {
@@ -30,6 +34,7 @@ export class Client {
   readonly api: ComfyApi;
   readonly socket: ComfySocket;
   private opening: Promise<void> | undefined;
+  private readonly jobDefaults: JobOptions;
 
   constructor(options: ClientOptions = {}) {
     this.endpoint = parseEndpoint(options.server ?? DEFAULT_SERVER, options);
@@ -40,7 +45,9 @@ export class Client {
       connectTimeoutMs: options.connectTimeoutMs,
       pingIntervalMs: options.pingIntervalMs,
       previewMetadata: options.previewMetadata,
+      maxFrameBytes: options.maxFrameBytes,
     });
+    this.jobDefaults = options.quietCheckMs === undefined ? {} : { quietCheckMs: options.quietCheckMs };
   }
 
   get clientId(): string {
@@ -58,7 +65,7 @@ export class Client {
 
   /** Submits a workflow and follows it; listen to the job's events, await `job.result`. */
   run(workflow: ApiWorkflow, options: JobOptions = {}): Job {
-    return new Job({ api: this.api, socket: this.socket, ready: () => this.connect() }, workflow, options);
+    return new Job({ api: this.api, socket: this.socket, ready: () => this.connect() }, workflow, { ...this.jobDefaults, ...options });
   }
 
   close(): void {

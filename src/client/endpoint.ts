@@ -64,7 +64,7 @@ export function parseEndpoint(input: string, options: EndpointOptions = {}): End
   }
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     headers[name.toLowerCase()] = value;
-    if (value.length >= 4) secrets.push(value);
+    secrets.push(...headerSecrets(value));
   }
   const base = new URL(url.href);
   base.protocol = scheme;
@@ -75,6 +75,17 @@ export function parseEndpoint(input: string, options: EndpointOptions = {}): End
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   const display = `${base.origin}${base.pathname === '/' ? '' : base.pathname.replace(/\/$/, '')}`;
   return { base, display, headers, secrets: [...new Set(secrets.filter((s) => s.length > 0))] };
+}
+
+/**
+ * The secret parts of a header value: the whole value, and the credential of an
+ * `Authorization`-style "Scheme credential" value on its own (a server may echo either).
+ */
+export function headerSecrets(value: string): string[] {
+  const secrets = value.length >= 4 ? [value] : [];
+  const credential = /^[A-Za-z][\w.+-]*\s+(\S{4,})$/.exec(value.trim())?.[1];
+  if (credential) secrets.push(credential);
+  return secrets;
 }
 
 /** URL of an HTTP route relative to the endpoint's base (so a path prefix is kept). */

@@ -92,6 +92,19 @@ interface Finish {
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
 
+/** How long a timed-out job waits for the server to confirm its cancellation. */
+const CANCEL_GRACE_MS = 5_000;
+
+/** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
+const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
+ * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
+ * `accepted`. `pending` while it is still being submitted; `rejected` after a 400.
+ */
+export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
+
 export interface JobContext {
   api: ComfyApi;
   socket: ComfySocket;
@@ -116,6 +129,8 @@ export class Job extends EventEmitter<JobEvents> {
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
   private cancelRequested = false;
+  private timedOut: PyrosError | undefined;
+  private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly seenOutputs: OutputRef[] = [];
@@ -123,7 +138,6 @@ export class Job extends EventEmitter<JobEvents> {
   private lastActivity = Date.now();
   private checking = false;
   private queueRefresh: Promise<void> | undefined;
-  private missingChecks = 0;
   private finish!: (finish: Finish) => void;
   private readonly finished$: Promise<Finish>;
   private readonly cleanups: (() => void)[] = [];
@@ -155,6 +169,11 @@ export class Job extends EventEmitter<JobEvents> {
     this.result.catch(() => undefined);
   }
 
+  /** Whether the server got the prompt; lets a caller decide whether resubmitting is safe. */
+  get submission(): Submission {
+    return this.submissionState;
+  }
+
   /**
    * Stops this job and no other: deletes it from the queue when it is pending, interrupts it
    * when it is running. The result then rejects with a `cancelled` error.
@@ -163,7 +182,17 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.state === 'done' || this.state === 'finishing') return;
     this.cancelRequested = true;
     if (this.state === 'submitting') return; // handled as soon as the POST answers
-    await this.cancelOnServer();
+    try {
+      await this.cancelOnServer();
+    } catch (error) {
+      // The server cannot be told (it is down or unreachable): stop following the job anyway.
+      this.finish({
+        error: new PyrosError('cancelled', `Cancelled, but the server could not be told to stop prompt ${this.promptId}: ${(error as Error).message}`, {
+          hint: `It may still run; check with \`pyros fetch ${this.promptId}\` once the server is reachable.`,
+          cause: error,
+        }),
+      });
+    }
   }
 
   private async cancelOnServer(): Promise<void> {
@@ -186,17 +215,18 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private async run(): Promise<JobResult> {
-    const { api, socket } = this.context;
+    const { socket } = this.context;
     try {
-      await this.context.ready();
+      const deadline = this.startDeadline();
+      try {
+        await Promise.race([this.context.ready(), deadline]);
+      } catch (error) {
+        this.submissionState = 'not-sent';
+        throw error;
+      }
       this.listen(socket);
       this.submittedAt = Date.now();
-      const accepted = await api.submitPrompt({
-        prompt: this.workflow,
-        client_id: socket.clientId,
-        prompt_id: this.promptId,
-        extra_data: { ...this.options.extraData, client_id: socket.clientId },
-      });
+      const accepted = await Promise.race([this.submit(), deadline]);
       if (accepted.prompt_id !== this.promptId) {
         // A server that ignores our id: follow the one it gave.
         (this as { promptId: string }).promptId = accepted.prompt_id;
@@ -210,8 +240,9 @@ export class Job extends EventEmitter<JobEvents> {
       for (const handle of early) handle();
       if (this.state === 'queued') void this.refreshQueuePosition();
       this.startWatchdog();
-      if (this.cancelRequested) void this.cancelOnServer().catch((error: Error) => this.emit('debug', `cancel failed: ${error.message}`));
+      if (this.cancelRequested) void this.cancel();
       const finish = await this.finished$;
+      if (this.timedOut) throw this.timedOut;
       if (finish.error) throw finish.error;
       if (finish.cancelledPending) {
         throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
@@ -221,6 +252,26 @@ export class Job extends EventEmitter<JobEvents> {
     } finally {
       this.state = 'done';
       for (const cleanup of this.cleanups.splice(0)) cleanup();
+    }
+  }
+
+  private async submit(): Promise<Awaited<ReturnType<ComfyApi['submitPrompt']>>> {
+    const { api, socket } = this.context;
+    this.submissionState = 'unknown';
+    try {
+      const accepted = await api.submitPrompt({
+        prompt: this.workflow,
+        client_id: socket.clientId,
+        prompt_id: this.promptId,
+        extra_data: { ...this.options.extraData, client_id: socket.clientId },
+      });
+      this.submissionState = 'accepted';
+      return accepted;
+    } catch (error) {
+      const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') as string;
+      if (error instanceof PyrosError && error.kind === 'rejected') this.submissionState = 'rejected';
+      else if (NOT_DELIVERED_CODES.has(code)) this.submissionState = 'not-sent';
+      throw error;
     }
   }
 
@@ -434,6 +485,42 @@ export class Job extends EventEmitter<JobEvents> {
     return true;
   }
 
+  /**
+   * The overall limit, from the start: before the server has the prompt it ends the job at once;
+   * afterwards it cancels the prompt on the server (briefly waiting for that), then ends the job.
+   */
+  private startDeadline(): Promise<never> {
+    let fail!: (error: Error) => void;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    deadline.catch(() => undefined);
+    const limit = this.options.timeoutMs;
+    if (limit === undefined) return deadline;
+    const timeout = setTimeout(() => {
+      const submitting = this.state === 'submitting';
+      const error = new PyrosError(
+        'timeout',
+        submitting
+          ? `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`
+          : `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`,
+        { hint: submitting ? 'Check that the server is responsive, or raise --timeout.' : `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` },
+      );
+      this.timedOut = error;
+      this.cancelRequested = true;
+      if (submitting) {
+        fail(error);
+        return;
+      }
+      // Tell the server before giving up (a process that exits right after would cut the request), but not for long.
+      const told = this.cancelOnServer().catch((cause: Error) => this.emit('debug', `cancel after the timeout failed: ${cause.message}`));
+      const grace = new Promise((resolve) => setTimeout(resolve, CANCEL_GRACE_MS).unref());
+      void Promise.race([told, grace]).then(() => this.finish({ error }));
+    }, limit);
+    this.cleanups.push(() => clearTimeout(timeout));
+    return deadline;
+  }
+
   private startWatchdog(): void {
     const period = Math.max(50, Math.floor(this.options.quietCheckMs / 2));
     const timer = setInterval(() => {
@@ -441,18 +528,6 @@ export class Job extends EventEmitter<JobEvents> {
       if (quietFor >= this.options.quietCheckMs || !this.context.socket.isOpen) void this.checkOverHttp();
     }, period);
     this.cleanups.push(() => clearInterval(timer));
-    if (this.options.timeoutMs !== undefined) {
-      const limit = this.options.timeoutMs;
-      const timeout = setTimeout(() => {
-        const error = new PyrosError('timeout', `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`, {
-          hint: `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.`,
-        });
-        this.cancelRequested = true;
-        this.cancelOnServer().catch(() => undefined);
-        this.finish({ error });
-      }, limit);
-      this.cleanups.push(() => clearTimeout(timeout));
-    }
   }
 
   /** Looks at /history and /queue: finishes the job if the server says it is over. */
@@ -466,21 +541,28 @@ export class Job extends EventEmitter<JobEvents> {
         this.finish({ history });
         return;
       }
-      const queue = await this.context.api.queue();
-      if (this.applyQueue(queue)) {
-        this.missingChecks = 0;
+      if (this.applyQueue(await this.context.api.queue())) {
         this.touch();
         return;
       }
-      // Neither queued nor in history: check once more, then the server has lost it.
-      this.missingChecks += 1;
-      if (this.missingChecks >= 2 && !(await this.context.api.history(this.promptId))) {
-        this.finish({
-          error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
-            hint: 'Run the command again (or use --retry N to resubmit automatically).',
-          }),
-        });
+      // Neither in the history nor queued: between leaving the queue and entering the history a
+      // prompt is briefly in neither, so look once more a moment later before calling it lost.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.options.quietCheckMs)).unref());
+      if (this.state !== 'queued' && this.state !== 'running') return;
+      const again = await this.context.api.history(this.promptId);
+      if (again) {
+        this.finish({ history: again });
+        return;
       }
+      if (this.applyQueue(await this.context.api.queue())) {
+        this.touch();
+        return;
+      }
+      this.finish({
+        error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
+          hint: 'Run the command again (or use --retry N to resubmit automatically).',
+        }),
+      });
     } catch (error) {
       this.emit('debug', `state check failed: ${(error as Error).message}`);
     } finally {

@@ -20,8 +20,13 @@ export interface SocketOptions {
   pingIntervalMs?: number;
   /** Reconnect after an unexpected close (default true). */
   reconnect?: boolean;
-  /** Largest frame accepted, in bytes. */
+  /** Largest frame accepted, in bytes; a bigger one closes the socket (1009), which then reconnects. */
   maxFrameBytes?: number;
+  /**
+   * A connection must stay open this long before the backoff starts again from its first step,
+   * so that a server that accepts and closes at once (or answers 403) never causes a tight loop.
+   */
+  stableMs?: number;
 }
 
 export type SocketEvents = {
@@ -37,6 +42,20 @@ export type SocketEvents = {
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * The WebSocket upgrade was answered with an HTTP status instead of 101: the server is there and
+ * said no (credentials, not ComfyUI, a proxy without WebSocket support). Retrying does not help.
+ */
+export class UpgradeRefusedError extends PyrosError {
+  readonly status: number;
+
+  constructor(status: number, message: string, hint: string) {
+    super('connection', message, { hint });
+    this.name = 'UpgradeRefusedError';
+    this.status = status;
+  }
+}
 
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
@@ -54,6 +73,10 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
   private pingTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
   private everOpened = false;
+  /** When the current connection opened (0 while none is open). */
+  private openedAt = 0;
+  /** Why this side ended the connection, or the error that ended it; used as the reconnect reason. */
+  private endReason: string | undefined;
 
   constructor(endpoint: Endpoint, options: SocketOptions) {
     super();
@@ -66,6 +89,7 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
       pingIntervalMs: options.pingIntervalMs ?? 15_000,
       reconnect: options.reconnect ?? true,
       maxFrameBytes: options.maxFrameBytes ?? 128 * 1024 * 1024,
+      stableMs: options.stableMs ?? 10_000,
     };
   }
 
@@ -96,6 +120,7 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
       rejectUnauthorized: !this.options.insecure,
     });
     this.ws = ws;
+    this.endReason = undefined;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: Error): void => {
@@ -107,18 +132,23 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
         res.resume();
         const status = res.statusCode ?? 0;
         const auth = status === 401 || status === 403;
+        const where = this.endpoint.display;
+        this.endReason = `the WebSocket upgrade was answered with HTTP ${status}`;
         fail(
-          new PyrosError('connection', `The WebSocket upgrade to ${this.endpoint.display} was answered with HTTP ${status}.`, {
-            hint: auth
-              ? 'The server needs credentials: pass --header or COMFYUI_TOKEN, or user:password@ in the URL.'
-              : 'Check that --server points at ComfyUI (not another web server) and that a proxy forwards WebSockets.',
-          }),
+          auth
+            ? new UpgradeRefusedError(status, `The WebSocket upgrade to ${where} was refused with HTTP ${status}.`, 'The server needs credentials: pass --header or COMFYUI_TOKEN, or user:password@ in the URL.')
+            : new UpgradeRefusedError(
+                status,
+                `The server at ${where} does not look like ComfyUI: its WebSocket (/ws) answered HTTP ${status} instead of accepting the connection.`,
+                'Check the address and port in --server (ComfyUI listens on 8188 by default), any path prefix of a reverse proxy, and that the proxy forwards WebSockets.',
+              ),
         );
         ws.terminate();
       });
       ws.on('open', () => {
         settled = true;
-        this.attempt = 0;
+        // The backoff is reset only once this connection proves stable (see 'close').
+        this.openedAt = Date.now();
         this.everOpened = true;
         if (this.options.previewMetadata) {
           ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
@@ -132,13 +162,17 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
         this.awaitingPong = false;
       });
       ws.on('error', (error) => {
+        this.endReason ??= error.message;
         fail(this.translateError(error));
       });
       ws.on('close', (code, reasonBuffer) => {
         this.stopPings();
         if (this.ws !== ws) return;
-        const reason = reasonBuffer.length > 0 ? `${code} ${reasonBuffer.toString()}` : `code ${code}`;
-        fail(new PyrosError('connection', `The WebSocket to ${this.endpoint.display} closed before it opened (${reason}).`));
+        if (this.openedAt > 0 && Date.now() - this.openedAt >= this.options.stableMs) this.attempt = 0;
+        this.openedAt = 0;
+        const closeText = reasonBuffer.length > 0 ? `${code} ${reasonBuffer.toString()}` : `code ${code}`;
+        const reason = this.endReason ? `${this.endReason}; ${closeText}` : closeText;
+        fail(new PyrosError('connection', `The WebSocket to ${this.endpoint.display} closed before it opened (${reason}).`, { hint: 'Check that the server is running and that a proxy forwards WebSocket upgrades.' }));
         if (this.closedByUser) {
           this.emit('closed', { reason: 'closed' });
         } else if (this.options.reconnect && (this.everOpened || isReconnect)) {
@@ -152,19 +186,34 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
 
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
+      let frame: BinaryFrame;
       try {
-        this.emit('binary', decodeBinaryFrame(data));
+        frame = decodeBinaryFrame(data);
       } catch (error) {
         if (!(error instanceof MalformedFrameError)) throw error;
         this.emit('malformed', `binary frame: ${error.message}`);
+        return;
       }
+      this.deliver(() => this.emit('binary', frame));
       return;
     }
+    let message: ServerMessage;
     try {
-      this.emit('message', parseServerMessage(data.toString('utf8')));
+      message = parseServerMessage(data.toString('utf8'));
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
       this.emit('malformed', error.message);
+      return;
+    }
+    this.deliver(() => this.emit('message', message));
+  }
+
+  /** A frame that trips up a listener is reported and skipped: one odd frame must not end the process. */
+  private deliver(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      this.emit('malformed', `a frame could not be handled: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -174,6 +223,7 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
     this.pingTimer = setInterval(() => {
       if (this.awaitingPong) {
         // No pong for a whole interval: the connection is dead even if TCP has not noticed.
+        this.endReason = `no answer to a ping within ${Math.round(this.options.pingIntervalMs / 100) / 10} s`;
         ws.terminate();
         return;
       }
@@ -205,6 +255,7 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
   /** Forces a reconnect now (e.g. when the socket looks open but stopped delivering events). */
   restart(reason: string): void {
     if (this.closedByUser) return;
+    this.endReason = reason;
     this.ws?.terminate();
     if (!this.ws) this.scheduleReconnect(reason);
   }
@@ -222,18 +273,29 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
   }
 
   private translateError(error: Error): PyrosError {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
     const where = this.endpoint.display;
     if (code === 'ECONNREFUSED') {
       return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, {
         hint: `Is ComfyUI running at ${where}? Start it, or point pyros at it with --server URL (or COMFYUI_URL). To try pyros without a GPU, run \`pyros sim\`.`,
+        cause: error,
+      });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { hint: 'Check the host name in --server.', cause: error });
+    }
+    if (/CERT|SSL|TLS|SELF_SIGNED/.test(code) || /certificate/i.test(error.message)) {
+      return new PyrosError('connection', `TLS certificate check failed for ${where}: ${maskSecrets(error.message, this.endpoint.secrets)}`, {
+        hint: 'Fix the server certificate (or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem), or pass --insecure to skip verification (not recommended).',
+        cause: error,
       });
     }
     if (/handshake/i.test(error.message)) {
-      return new PyrosError('connection', `The WebSocket to ${where} did not open within ${this.options.connectTimeoutMs / 1000} s.`, {
-        hint: 'Check that the server is responsive and that a proxy forwards WebSocket upgrades.',
+      return new PyrosError('connection', `The WebSocket to ${where} did not open within ${Math.round(this.options.connectTimeoutMs / 100) / 10} s.`, {
+        hint: 'Check that the server is responsive and that a proxy forwards WebSocket upgrades (or raise --request-timeout).',
+        cause: error,
       });
     }
-    return new PyrosError('connection', `WebSocket to ${where} failed: ${maskSecrets(error.message, this.endpoint.secrets)}`);
+    return new PyrosError('connection', `WebSocket to ${where} failed: ${maskSecrets(error.message, this.endpoint.secrets)}`, { cause: error });
   }
 }

@@ -53,15 +53,18 @@ export class Transport {
     const idleMs = spec.idleTimeoutMs ?? this.idleTimeoutMs;
     return new Promise((resolve, reject) => {
       const req = module.request(url, { method: spec.method, headers, agent: this.agent, signal: spec.signal });
+      let response: IncomingMessage | undefined;
       req.setTimeout(idleMs, () => {
-        req.destroy(
-          new PyrosError('timeout', `${this.describe(spec)} got no answer for ${Math.round(idleMs / 1000)} s.`, {
-            hint: 'The server may be overloaded or a proxy may be holding the request; try again, or raise --request-timeout.',
-          }),
-        );
+        const error = new PyrosError('timeout', `${this.describe(spec)} got no answer for ${seconds(idleMs)}.`, {
+          hint: 'The server may be overloaded or a proxy may be holding the request; try again, or raise --request-timeout.',
+        });
+        // A stalled body fails with this error (not a bare "aborted"), then the connection is dropped.
+        response?.destroy(error);
+        req.destroy(error);
       });
       req.on('response', (res) => {
         // The idle timer now guards the body: a stalled download fails instead of hanging.
+        response = res;
         res.socket?.setTimeout(idleMs);
         resolve(res);
       });
@@ -131,4 +134,8 @@ export class Transport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -4,7 +4,7 @@
  * (link fails when the name exists, so the claim is atomic). Errors become PyrosErrors.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
+import { constants, createWriteStream, unlinkSync } from 'node:fs';
 import { access, link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,6 +15,24 @@ export const TEMP_PREFIX = '.pyros-tmp-';
 
 export function tempPathIn(dir: string): string {
   return join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Temporary files being written right now, so that a process that must exit at once can remove them. */
+const liveTemps = new Set<string>();
+
+/**
+ * Removes every temporary file still being written (synchronously: for an exit right now, e.g. a
+ * second Ctrl-C). Files already given their final name are complete and stay.
+ */
+export function removeTempFilesSync(): void {
+  for (const path of liveTemps) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already renamed or removed.
+    }
+  }
+  liveTemps.clear();
 }
 
 export function outputError(error: unknown, dir: string, what: string): Error {
@@ -62,6 +80,7 @@ const HEAD_BYTES = 64;
 /** Streams `source` into a new temporary file in `dir`; removes it on any failure. Keeps the first bytes (image dimensions live there). */
 export async function streamToTemp(source: Readable, dir: string, expectedBytes?: number): Promise<{ path: string; bytes: number; head: Buffer }> {
   const path = tempPathIn(dir);
+  liveTemps.add(path);
   let bytes = 0;
   const headChunks: Buffer[] = [];
   source.on('data', (chunk: Buffer) => {
@@ -78,19 +97,28 @@ export async function streamToTemp(source: Readable, dir: string, expectedBytes?
     return { path, bytes, head: Buffer.concat(headChunks) };
   } catch (error) {
     await unlink(path).catch(() => undefined);
+    liveTemps.delete(path);
     throw error;
   }
 }
 
 export async function writeTemp(dir: string, data: string | Buffer): Promise<string> {
   const path = tempPathIn(dir);
+  liveTemps.add(path);
   try {
     await writeFile(path, data, { flag: 'wx' });
     return path;
   } catch (error) {
     await unlink(path).catch(() => undefined);
+    liveTemps.delete(path);
     throw outputError(error, dir, 'a file');
   }
+}
+
+/** Removes a temporary file that is no longer needed. */
+export async function discardTemp(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined);
+  liveTemps.delete(path);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -110,6 +138,7 @@ export async function claimName(tempPath: string, finalPath: string): Promise<bo
   try {
     await link(tempPath, finalPath);
     await unlink(tempPath);
+    liveTemps.delete(tempPath);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -118,6 +147,7 @@ export async function claimName(tempPath: string, finalPath: string): Promise<bo
   }
   if (await exists(finalPath)) return false;
   await rename(tempPath, finalPath);
+  liveTemps.delete(tempPath);
   return true;
 }
 

@@ -2,13 +2,13 @@
  * Saving a prompt's outputs: each streamed from /view into a temporary file, then given a safe,
  * unused name in the output folder, with the prompt text (.txt) and the metadata (.json) beside it.
  */
-import { unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ComfyApi } from '../client/api.ts';
 import type { ImageMime } from '../client/binary.ts';
 import type { NodeRef, OutputRef } from '../client/types.ts';
-import { claimName, ensureDir, isFileSystemError, outputError, pathExists, streamToTemp, writeTemp } from './atomic.ts';
+import { PyrosError } from '../errors.ts';
+import { claimName, discardTemp, ensureDir, isFileSystemError, outputError, pathExists, streamToTemp, writeTemp } from './atomic.ts';
 import { safeFileName, splitExtension } from './safe-name.ts';
 
 export interface SaveContext {
@@ -56,11 +56,11 @@ async function place(temp: { path: string; bytes: number; head: Buffer }, server
     for (const [sidecar, content] of files) {
       const temp = await writeTemp(ctx.dir, content);
       if (await claimName(temp, join(ctx.dir, sidecar))) written.push(join(ctx.dir, sidecar));
-      else await unlink(temp).catch(() => undefined);
+      else await discardTemp(temp);
     }
     return { path: finalPath, bytes: temp.bytes, head: temp.head, nodeId, serverName, sidecars: written };
   }
-  await unlink(temp.path).catch(() => undefined);
+  await discardTemp(temp.path);
   throw outputError(new Error(`no free name for ${stem}${ext}`), ctx.dir, serverName);
 }
 
@@ -73,13 +73,15 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
   try {
     temp = await streamToTemp(response, ctx.dir, Number.isFinite(declared) && declared >= 0 ? declared : undefined);
   } catch (error) {
-    const fromDisk = isFileSystemError(error);
-    throw fromDisk ? outputError(error, ctx.dir, basename(ref.item.filename)) : api.transport.translate(error as Error, { method: 'GET', route: 'view' });
+    if (isFileSystemError(error)) throw outputError(error, ctx.dir, basename(ref.item.filename));
+    const translated = api.transport.translate(error as Error, { method: 'GET', route: 'view' });
+    if (!(translated instanceof PyrosError)) throw translated;
+    throw new PyrosError(translated.kind, `Downloading "${ref.item.filename}" failed: ${translated.message}`, { hint: translated.hint, cause: translated.cause ?? translated });
   }
   try {
     return await place(temp, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);
   } catch (error) {
-    await unlink(temp.path).catch(() => undefined);
+    await discardTemp(temp.path);
     throw outputError(error, ctx.dir, basename(ref.item.filename));
   }
 }
@@ -99,7 +101,7 @@ export async function saveSocketImage(image: { node: NodeRef; mime: ImageMime; i
   try {
     return await place(temp, name, image.node.nodeId, { output: { websocket: true, mime: image.mime } }, ctx);
   } catch (error) {
-    await unlink(temp.path).catch(() => undefined);
+    await discardTemp(temp.path);
     throw outputError(error, ctx.dir, name);
   }
 }

@@ -5,7 +5,7 @@
  * test can install or replace one on a running server by mutating the object it passed in.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 
 export interface RequestInfo {
@@ -20,6 +20,15 @@ export interface RequestInfo {
 export interface SocketInfo {
   clientId: string;
   socket: WebSocket;
+  /** The upgrade request (its headers carry the client's credentials). */
+  req?: IncomingMessage;
+}
+
+export interface UpgradeInfo {
+  clientId: string;
+  req: IncomingMessage;
+  /** The raw connection: write an HTTP answer (e.g. 403) and end it to refuse the upgrade. */
+  socket: Duplex;
 }
 
 export interface FrameInfo extends SocketInfo {
@@ -43,6 +52,8 @@ export interface ViewFileInfo {
 export interface SimHooks {
   /** Before routing. Return true when the hook answered the request itself (or let it hang). */
   onRequest?(request: RequestInfo): boolean | Promise<boolean>;
+  /** Before a WebSocket upgrade of /ws is accepted. Return true when the hook answered it itself (e.g. refused it). */
+  onSocketUpgrade?(upgrade: UpgradeInfo): boolean;
   /** A WebSocket was accepted; its first `status` frame is already sent. */
   onSocketOpen?(socket: SocketInfo): void;
   /** Before each frame to a socket; return false to drop it. The hook may also close the socket. */

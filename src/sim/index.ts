@@ -21,7 +21,7 @@ import { SocketHub } from './socket-hub.ts';
 import { Storage } from './storage.ts';
 import { Worker } from './worker.ts';
 
-export type { SimHooks, RequestInfo, SocketInfo, FrameInfo, NodeInfo, ViewFileInfo } from './hooks.ts';
+export type { SimHooks, RequestInfo, SocketInfo, UpgradeInfo, FrameInfo, NodeInfo, ViewFileInfo } from './hooks.ts';
 export { NodeError } from './errors.ts';
 
 /** How long close() waits for the running prompt to stop. */

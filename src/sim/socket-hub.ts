@@ -40,10 +40,11 @@ export class SocketHub {
   /** Takes over an HTTP upgrade of GET /ws. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
     const clientId = query.get('clientId') || randomUUID().replaceAll('-', '');
-    this.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, clientId));
+    if (this.hooks.onSocketUpgrade?.({ clientId, req, socket })) return;
+    this.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, clientId, req));
   }
 
-  private accept(socket: WebSocket, clientId: string): void {
+  private accept(socket: WebSocket, clientId: string, req: IncomingMessage): void {
     const client: Client = { id: clientId, socket, flags: {} };
     this.clients.set(clientId, client);
     this.sendTo(client, statusMessage(this.queueRemaining(), clientId), false);
@@ -70,7 +71,7 @@ export class SocketHub {
       if (this.clients.get(clientId) === client) this.clients.delete(clientId);
     });
     socket.on('error', (error) => this.log(`websocket ${clientId}: ${error.message}`));
-    this.hooks.onSocketOpen?.({ clientId, socket });
+    this.hooks.onSocketOpen?.({ clientId, socket, req });
   }
 
   private sendTo(client: Client, data: string | Buffer, binary: boolean): void {

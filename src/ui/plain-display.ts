@@ -81,7 +81,10 @@ export class PlainDisplay {
       case 'connection':
         if (state.connection?.state === 'reconnecting') {
           this.reconnecting = true;
-          this.log(`Connection lost, reconnecting${state.connection.attempt ? ` (attempt ${state.connection.attempt})` : ''}`);
+          const { attempt, delayMs } = state.connection;
+          const when = delayMs === undefined ? '' : `next try in ${(delayMs / 1000).toFixed(1)} s`;
+          const detail = [attempt ? `attempt ${attempt}` : '', when].filter(Boolean).join(', ');
+          this.log(`Connection lost, reconnecting${detail ? ` (${detail})` : ''}`);
         } else if (this.reconnecting) {
           this.reconnecting = false;
           this.log('Reconnected');

@@ -38,6 +38,8 @@ export interface PreviewInfo {
 export interface ConnectionInfo {
   state: 'reconnecting' | 'reconnected' | 'checking';
   attempt?: number;
+  /** Wait before this attempt (bounded, jittered backoff). */
+  delayMs?: number;
   reason?: string;
 }
 

@@ -81,7 +81,7 @@ describe('plain display', () => {
     ]);
     const percents = lines.filter((line) => /^\s+\d+%/.test(line)).map((line) => Number(/(\d+)%/.exec(line)![1]));
     assert.deepEqual(percents, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 'every 10 %');
-    assert.ok(lines.includes('Connection lost, reconnecting (attempt 1)'));
+    assert.ok(lines.includes('Connection lost, reconnecting (attempt 1, next try in 0.1 s)'));
     assert.ok(lines.includes('Reconnected'));
     assert.ok(lines.includes('Running VAE Decode [4/4]'));
     assert.ok(lines.includes('coloured log line'));

@@ -14,7 +14,10 @@ import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildSaveContext, filesSummary, saveAllOutputs } from '../save-results.ts';
-import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { parseDuration } from '../durations.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
+import { onInterrupt } from '../signals.ts';
+import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 
 export interface FetchFlags extends CommonFlags {
   output?: string;
@@ -55,10 +58,22 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
   const secrets = secretsOf(resolveConnection(flags, {}));
   const reporter = await createReporter({ ...flags, preview: 'off' }, secrets);
   let client: Client | undefined;
+  // Nothing runs on the server for a fetch: Ctrl-C stops the downloads, removing any partial file.
+  const disposeSignal = onInterrupt({
+    first: () => {
+      removeTempFilesSync();
+      reporter.close();
+      process.exit(EXIT_CODES.cancelled);
+    },
+    second: () => process.exit(EXIT_CODES.cancelled),
+  });
   try {
     const { config, connection } = await loadSettings(flags);
     secrets.push(...secretsOf(connection));
-    client = clientFor(connection, singleServer(connection, 'pyros fetch'));
+    const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+    client = clientFor(connection, singleServer(connection, 'pyros fetch'), requestTimeoutMs);
+    const warning = insecureWarning(connection);
+    if (warning) reporter.note(warning, { kind: 'warning' });
     const history = await waitForHistory(client, promptId, flags.wait !== false, reporter);
     const workflow = (history.prompt?.[2] ?? {}) as ApiWorkflow;
     const dir = resolve(flags.output ?? process.env.PYROS_OUTPUT ?? config.output ?? 'images');
@@ -76,6 +91,7 @@ export async function fetchCommand(promptId: string, flags: FetchFlags): Promise
     reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
+    disposeSignal();
     reporter.close();
     client?.close();
   }

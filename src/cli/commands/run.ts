@@ -8,13 +8,15 @@ import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
-import { outcomeReport, startJob } from '../run-job.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
+import { openInViewer } from '../open-file.ts';
 import { prepareRun } from '../prepare-run.ts';
 import { reportExpansion, variableDirsFor } from '../prompt-variables.ts';
+import { parseRetries, runWithRetries } from '../retry.ts';
+import { outcomeReport } from '../run-job.ts';
 import { reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
+import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 import { uploadInputs } from '../uploads.ts';
-import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
-import { openInViewer } from '../open-file.ts';
 import { onInterrupt } from '../signals.ts';
 
 export interface RunFlags extends CommonFlags, RunSettingsFlags {
@@ -23,6 +25,7 @@ export interface RunFlags extends CommonFlags, RunSettingsFlags {
   open?: boolean;
   vars?: string;
   input?: string[];
+  retry?: string;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
@@ -36,21 +39,27 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     secrets.push(...secretsOf(connection));
     const settings = resolveRunSettings(workflowArg, flags, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+    const retries = parseRetries(flags.retry);
     const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt, seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
     reportExpansion(reporter, expansion);
 
     client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
+    const warning = insecureWarning(connection);
+    if (warning) reporter.note(warning, { kind: 'warning' });
     await uploadInputs(client, plan, uploads, reporter);
-    const { job, done } = startJob(client, plan, reporter);
+    const run = runWithRetries(client, plan, reporter, retries);
+    const done = run.done;
     disposeSignal = onInterrupt({
       first: () => {
         reporter.phase('cancelling');
         reporter.note('cancelling this job (press Ctrl-C again to quit at once)…');
-        job.cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
+        run.stop();
+        run.current().cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
+        removeTempFilesSync();
         reporter.close();
         process.exit(EXIT_CODES.cancelled);
       },

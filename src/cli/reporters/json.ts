@@ -48,7 +48,7 @@ export class JsonReporter implements Reporter {
     job.on('preview', (info) => this.emit('preview', { mime: info.mime, bytes: info.image.length, node_id: info.node?.nodeId }));
     job.on('text', (info) => this.emit('text', { node_id: info.node.nodeId, text: info.text }));
     job.on('connection', (info) => {
-      if (info.state !== 'checking') this.emit('connection', { ...info });
+      if (info.state !== 'checking') this.emit('connection', { state: info.state, attempt: info.attempt, delay_ms: info.delayMs, reason: info.reason });
     });
     job.on('debug', (message) => this.debug(message));
   }
