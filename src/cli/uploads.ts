@@ -5,13 +5,14 @@
  * names the server stored them under.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Client } from '../client/client.ts';
 import type { ApiWorkflow } from '../client/types.ts';
 import { PyrosError } from '../errors.ts';
 import { describeInput, nodeTitle, parseSetArg, resolveTarget } from '../workflow/index.ts';
 import type { Reporter } from './reporters/reporter.ts';
 import type { RunPlan } from './run-plan.ts';
+import { knownContentType } from '../content-types.ts';
 
 export interface PendingUpload {
   /** The path as given. */
@@ -86,16 +87,6 @@ export async function planUploads(workflow: ApiWorkflow, inputs: readonly string
   return uploads;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.bmp': 'image/bmp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-};
 
 /** Uploads each file and sets its input in the plan's workflow; reports `input a.png → #10 "Load Image".image`. */
 export async function uploadInputs(client: Client, plan: RunPlan, uploads: readonly PendingUpload[], reporter: Reporter): Promise<UploadedInput[]> {
@@ -111,7 +102,7 @@ export async function uploadInputs(client: Client, plan: RunPlan, uploads: reado
     const toOutput = upload.classType === 'LoadImageOutput';
     reporter.phase('submitting', { text: `uploading ${upload.path}` });
     const stored = await client.api.uploadImage(
-      { name: basename(upload.path), data, contentType: CONTENT_TYPES[extname(upload.path).toLowerCase()] },
+      { name: basename(upload.path), data, contentType: knownContentType(upload.path) },
       { type: toOutput ? 'output' : 'input' },
     );
     const name = stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;

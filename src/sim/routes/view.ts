@@ -11,38 +11,20 @@ import type { SimContext } from '../context.ts';
 import { sendEmpty } from '../http/responses.ts';
 import type { Router } from '../http/router.ts';
 import { isInside, type FileType } from '../storage.ts';
+import { knownContentType } from '../../content-types.ts';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.bmp': 'image/bmp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.svg': 'image/svg+xml',
-  '.json': 'application/json',
-  '.txt': 'text/plain',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.mov': 'video/quicktime',
-  '.mp3': 'audio/mpeg',
-  '.wav': 'audio/x-wav',
-  '.flac': 'audio/flac',
-  '.ogg': 'audio/ogg',
-  '.glb': 'model/gltf-binary',
-};
 /** Served as downloads, never rendered by a browser. */
 const FORCED_DOWNLOAD = new Set(['text/html', 'application/xhtml+xml', 'text/javascript', 'text/css']);
 /** Smaller files are read in one go: much cheaper than a stream per request. */
 const READ_WHOLE_BYTES = 1 << 20;
+/** Where Python's mimetypes (which ComfyUI uses) answers differently from the shared table. */
+const PYTHON_TYPES: Record<string, string> = { '.txt': 'text/plain', '.json': 'application/json', '.wav': 'audio/x-wav' };
 const EXTRA_TYPES: Record<string, string> = { '.html': 'text/html', '.htm': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 function contentTypeOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
   const extension = dot >= 0 ? filename.slice(dot).toLowerCase() : '';
-  const type = CONTENT_TYPES[extension] ?? EXTRA_TYPES[extension] ?? 'application/octet-stream';
+  const type = PYTHON_TYPES[extension] ?? knownContentType(filename) ?? EXTRA_TYPES[extension] ?? 'application/octet-stream';
   return FORCED_DOWNLOAD.has(type) ? 'application/octet-stream' : type;
 }
 
