@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSim, type SimServer } from '../../src/sim/index.ts';
 import { closedPort, runPyros } from '../support/cli.ts';
-import { runPyrosWithInput } from './helpers.ts';
 
 const EXAMPLE = resolve('examples/txt2img.json');
 const HIRES = resolve('test/fixtures/workflows/hires_fix.json');
@@ -41,7 +40,7 @@ describe('pyros init', () => {
   it('asks for each setting on stdin and writes the config file with mode 0600', async () => {
     const config = join(root, 'asked', 'config.json');
     // workflow 1 (flow.json), prompt: Enter (detected), seed: Enter, server, output.
-    const result = await runPyrosWithInput(['init', '--config', config], `1\n\n\n${sim.url}\nrenders\n`, { cwd });
+    const result = await runPyros(['init', '--config', config], { cwd, input: `1\n\n\n${sim.url}\nrenders\n` });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /1\) flow\.json/);
     assert.match(result.stdout, /3\) ui\.json {2}\(not an API-format workflow\)/);
@@ -68,7 +67,7 @@ describe('pyros init', () => {
   it('asks again after a wrong answer, and takes NODE.INPUT typed in', async () => {
     const config = join(root, 'retry', 'config.json');
     const answers = ['7', 'missing.json', 'ui.json', '2', '', 'KSamplr.seed', '11.seed', sim.url, ''].join('\n');
-    const result = await runPyrosWithInput(['init', '--config', config], `${answers}\n`, { cwd });
+    const result = await runPyros(['init', '--config', config], { cwd, input: `${answers}\n` });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /There is no file number 7/);
     assert.match(result.stdout, /Workflow file not found: missing\.json/);
@@ -99,7 +98,7 @@ describe('pyros init', () => {
     await writeFile(config, JSON.stringify(existing));
     await chmod(config, 0o644);
     // Enter everywhere: the workflow, its prompt, the current seed choice, the server, the output.
-    const result = await runPyrosWithInput(['init', '--config', config], '\n\n\n\n\n', { cwd });
+    const result = await runPyros(['init', '--config', config], { cwd, input: '\n\n\n\n\n' });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /editing/);
     assert.match(result.stdout, /Workflow \(number or path\) \[2\]/);
@@ -122,7 +121,7 @@ describe('pyros init', () => {
     const badInput = await runPyros(['init', 'flow.json', '--yes', '--config', config, '--prompt-input', 'Nope.text', '--server', sim.url], { cwd });
     assert.equal(badInput.code, 2);
     assert.match(badInput.stderr, /--prompt-input "Nope\.text": no node "Nope"/);
-    const ended = await runPyrosWithInput(['init', '--config', config], '1\n', { cwd });
+    const ended = await runPyros(['init', '--config', config], { cwd, input: '1\n' });
     assert.equal(ended.code, 2);
     assert.match(ended.stderr, /input ended before every question was answered/);
     await assert.rejects(stat(config));

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { startSim, type SimServer } from '../../src/sim/index.ts';
-import { closedPort, runPyros } from '../support/cli.ts';
-import { jsonDocument } from './helpers.ts';
+import { closedPort, jsonDocument, runPyros } from '../support/cli.ts';
 
 const EXAMPLE = 'examples/txt2img.json';
 const FAILING = 'test/fixtures/traffic/d_execution_error.workflow.json';

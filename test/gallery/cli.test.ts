@@ -1,11 +1,10 @@
 /** `pyros gallery` as a command: prints its address, serves, stops cleanly on Ctrl-C. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isolatedEnv, PYROS_BIN, runPyros } from '../support/cli.ts';
+import { runPyros, startPyros } from '../support/cli.ts';
 import { writeOutput } from './fixtures/outputs.ts';
 
 describe('pyros gallery', () => {
@@ -14,27 +13,16 @@ describe('pyros gallery', () => {
 
   it('serves the folder, prints the address on stdout and stops with Ctrl-C (exit 0)', async () => {
     writeOutput(dir, { name: 'pyros_00001_.png', prompt: 'a lighthouse', savedAt: '2026-01-01T10:00:00.000Z' });
-    const child = spawn(process.execPath, [PYROS_BIN, 'gallery', dir, '--no-open'], { env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        const line = /^(http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(stdout);
-        if (line?.[1]) resolve(line[1]);
-      });
-      child.on('close', () => reject(new Error(`exited early: ${stderr}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const running = startPyros(['gallery', dir, '--no-open']);
+    const [, url] = (await running.waitFor(/^(http:\/\/127\.0\.0\.1:\d+\/)\n/)) as unknown as [string, string];
     try {
       const listing = (await (await fetch(`${url}api/outputs`)).json()) as { items: { file: string }[] };
       assert.deepEqual(listing.items.map((item) => item.file), ['pyros_00001_.png']);
-      assert.match(stderr, /Gallery of .* at http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops it\)/);
+      assert.match(running.stderr, /Gallery of .* at http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops it\)/);
     } finally {
-      child.kill('SIGINT');
+      running.signal('SIGINT');
     }
-    assert.equal(await exited, 0);
+    assert.equal((await running.result).code, 0);
   });
 
   it('explains a folder that does not exist (exit 2)', async () => {

@@ -1,36 +1,15 @@
 /** `pyros` with prompts on standard input (not a terminal): one prompt per line, for scripts. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSim } from '../../src/sim/index.ts';
-import { closedPort, isolatedEnv, PYROS_BIN, type CliResult } from '../support/cli.ts';
+import { closedPort, runPyros } from '../support/cli.ts';
 import { png } from '../gallery/fixtures/outputs.ts';
 
 const WORKFLOW = fileURLToPath(new URL('../../examples/txt2img.json', import.meta.url));
-
-function pipePyros(args: string[], input: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PYROS_BIN, ...args], { env: isolatedEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pyros did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, options.timeoutMs ?? 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-    child.stdin.end(input);
-  });
-}
 
 describe('piped input', () => {
   let sim: Awaited<ReturnType<typeof startSim>>;
@@ -46,7 +25,7 @@ describe('piped input', () => {
 
   it('runs one job per line, in order, and exits 0', async () => {
     const output = join(dir, 'two');
-    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], 'a red fox\n\na blue whale\n');
+    const result = await runPyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], { input: 'a red fox\n\na blue whale\n' });
     assert.equal(result.code, 0, result.stderr);
     const pngs = readdirSync(output).filter((name) => name.endsWith('.png')).sort();
     assert.deepEqual(pngs, ['pyros_00001_.png', 'pyros_00002_.png']);
@@ -61,7 +40,7 @@ describe('piped input', () => {
   it('runs /commands between prompts, joins lines ending in \\, and goes on after a bad command', async () => {
     const output = join(dir, 'commands');
     const input = ['/count 2', '/seed 1000', '/set KSampler.steps=2', '/nonsense', 'a cat \\', 'on a mat', '/quit', 'never run'].join('\n');
-    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], input);
+    const result = await runPyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], { input });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /✖ Unknown command \/nonsense\./);
     const sidecars = readdirSync(output)
@@ -82,7 +61,7 @@ describe('piped input', () => {
     const vars = join(dir, 'my-vars');
     mkdirSync(vars);
     writeFileSync(join(vars, 'hue.txt'), 'crimson\n');
-    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--vars', vars, '--seed', '7'], 'a __hue__ fox\n');
+    const result = await runPyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--vars', vars, '--seed', '7'], { input: 'a __hue__ fox\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /^prompt: a crimson fox$/m);
     const [sidecar] = readdirSync(output).filter((name) => name.endsWith('.json'));
@@ -100,7 +79,7 @@ describe('piped input', () => {
     writeFileSync(workflow, JSON.stringify(flow));
     const photo = join(dir, 'photo.png');
     writeFileSync(photo, png([10, 200, 30]));
-    const result = await pipePyros(['--server', sim.url, '--workflow', workflow, '--output', output, '--input', photo], 'first\nsecond\n');
+    const result = await runPyros(['--server', sim.url, '--workflow', workflow, '--output', output, '--input', photo], { input: 'first\nsecond\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr.split(`input ${photo} → #10 "Load Image".image (uploaded as photo.png)`).length - 1, 1, result.stderr);
     const metas = readdirSync(output)
@@ -116,7 +95,7 @@ describe('piped input', () => {
 
   it('prints NDJSON with --json, each event tagged with its job', async () => {
     const output = join(dir, 'json');
-    const result = await pipePyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--json'], 'one\ntwo\n');
+    const result = await runPyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output, '--json'], { input: 'one\ntwo\n' });
     assert.equal(result.code, 0, result.stderr);
     const events = result.stdout
       .trim()
@@ -135,11 +114,11 @@ describe('piped input', () => {
 
   it('exits with the failure when every job fails, and 2 without a workflow', async () => {
     const port = await closedPort();
-    const down = await pipePyros(['--server', `http://127.0.0.1:${port}`, '--workflow', WORKFLOW, '--output', join(dir, 'down')], 'a\nb\n');
+    const down = await runPyros(['--server', `http://127.0.0.1:${port}`, '--workflow', WORKFLOW, '--output', join(dir, 'down')], { input: 'a\nb\n' });
     assert.equal(down.code, 3, down.stderr);
     assert.equal(down.stderr.match(/✖ Cannot connect/g)?.length, 2, down.stderr);
 
-    const none = await pipePyros(['--server', sim.url, '--output', join(dir, 'none')], 'a prompt\n');
+    const none = await runPyros(['--server', sim.url, '--output', join(dir, 'none')], { input: 'a prompt\n' });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /✖ No workflow given\./);
   });

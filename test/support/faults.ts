@@ -4,7 +4,7 @@
  * it runs, and the end-state checks every fault test makes.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join, relative } from 'node:path';
@@ -12,9 +12,7 @@ import { Readable } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { ApiWorkflow } from '../../src/client/types.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
-import { isolatedEnv, PYROS_BIN, type CliResult } from './cli.ts';
-
-export { runPyros, closedPort, isolatedEnv } from './cli.ts';
+export { closedPort, isolatedEnv, jsonEvents, runPyros, startPyros, type RunningPyros } from './cli.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -315,91 +313,7 @@ export async function writeWorkflow(dir: string, name: string, workflow: unknown
 }
 
 // ---------------------------------------------------------------------------------------------
-// The CLI, running.
-
-export interface RunningPyros {
-  child: ChildProcessWithoutNullStreams;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Resolves once `pattern` appears on stdout or stderr (rejects when the process ends first). */
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
-  signal(signal: NodeJS.Signals): void;
-  /** Waits for `promise`, but fails when the process ends first (a test never hangs on a hook that is not reached). */
-  whileRunning<T>(promise: Promise<T>): Promise<T>;
-  result: Promise<CliResult>;
-}
-
-/** Starts `pyros ARGS` and lets the test watch its output and signal it while it runs. */
-export function startPyros(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunningPyros {
-  const started = Date.now();
-  const child = spawn(process.execPath, [PYROS_BIN, ...args], { env: isolatedEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
-  const check = (): void => {
-    for (const waiter of [...waiters]) {
-      const match = stdout.match(waiter.pattern) ?? stderr.match(waiter.pattern);
-      if (match) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(match);
-      }
-    }
-  };
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    check();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    check();
-  });
-  const limit = options.timeoutMs ?? 30_000;
-  const result = new Promise<CliResult>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pyros ${args.join(' ')} did not exit within ${limit} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, limit);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      for (const waiter of waiters.splice(0)) waiter.reject(new Error(`pyros exited (${code ?? signal}) before ${waiter.pattern} appeared\nstdout: ${stdout}\nstderr: ${stderr}`));
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
-  result.catch(() => undefined);
-  return {
-    child,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        waiters.push({ pattern, resolve, reject });
-        check();
-      });
-    },
-    signal(signal) {
-      child.kill(signal);
-    },
-    whileRunning(promise) {
-      const ended = result.then((r) => {
-        throw new Error(`pyros exited (${r.code}) while the test was waiting\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-      });
-      return Promise.race([promise, ended]);
-    },
-    result,
-  };
-}
-
-/** The NDJSON events of a `--json` run (stdout). */
-export function jsonEvents(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+// The CLI.
 
 /** Settings that make the quiet-socket check and the liveness pings quick, for tests. */
 export const QUICK_CHECKS = { PYROS_CHECK_INTERVAL: '150ms', PYROS_PING_INTERVAL: '2s' };
