@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
+  answer,
+  assertEndState,
   assertNoTempFiles,
   assertSavedIdentical,
   garbageFrames,
@@ -17,11 +17,8 @@ import {
   oversizeFrame,
   QUICK_CHECKS,
   runPyros,
-  serverOutputs,
-  startFaultSim,
   tinyWorkflow,
-  writeWorkflow,
-  type FaultSim,
+  useFaultSuite,
 } from '../support/faults.ts';
 
 /** A web server that answers every request (the WebSocket upgrade included) with an HTML page. */
@@ -41,31 +38,12 @@ async function startHtmlServer(): Promise<{ url: string; close: () => Promise<vo
 }
 
 describe('faults: bad servers', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
-  let mark: Map<string, Buffer>;
-
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 2 });
-    root = await mkdtemp(join(tmpdir(), 'pyros-badserver-'));
-    flow = await writeWorkflow(root, 'flow.json', tinyWorkflow({ steps: 4 }));
-  });
-  beforeEach(async () => {
-    sim.hooks = {};
-    sim.requests.length = 0;
-    sim.upgrades.length = 0;
-    mark = await serverOutputs(sim);
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  const suite = useFaultSuite('badserver', { stepMs: 2, workflow: tinyWorkflow({ steps: 4 }) });
 
   it('an HTML page at the URL: not ComfyUI, exit 3', async () => {
     const html = await startHtmlServer();
     try {
-      const result = await runPyros(['run', flow, '--server', html.url, '-o', join(root, 'html')]);
+      const result = await runPyros(['run', suite.flow, '--server', html.url, '-o', join(suite.root, 'html')]);
       assert.equal(result.code, 3, result.stderr);
       assert.match(result.stderr, /The server at http:\/\/127\.0\.0\.1:\d+ does not look like ComfyUI/);
       assert.match(result.stderr, /--server/);
@@ -75,20 +53,14 @@ describe('faults: bad servers', () => {
   });
 
   it('404 at /prompt: not ComfyUI, exit 3', async () => {
-    sim.hooks = {
-      onRequest: ({ method, path, res }) => {
-        if (method !== 'POST' || path !== '/prompt') return false;
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404: Not Found');
-        return true;
-      },
-    };
-    const result = await runPyros(['run', flow, '--server', sim.url, '-o', join(root, 'not-found')]);
+    suite.sim.hooks = answer({ method: 'POST', path: '/prompt' }, 404, '404: Not Found', 'text/plain; charset=utf-8');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '-o', join(suite.root, 'not-found')]);
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /does not look like ComfyUI: POST \/prompt on http:\/\/127\.0\.0\.1:\d+ answered HTTP 404/);
   });
 
   it('400 validation errors, printed per node with title, class, message and details: exit 4', async () => {
-    const result = await runPyros(['run', flow, '--server', sim.url, '--set', '5.width=0', '--set', 'KSampler.sampler_name=bogus', '-o', join(root, 'rejected')]);
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--set', '5.width=0', '--set', 'KSampler.sampler_name=bogus', '-o', join(suite.root, 'rejected')]);
     assert.equal(result.code, 4, result.stderr);
     assert.match(result.stderr, /rejected the workflow/);
     assert.match(result.stderr, /node #5 "Empty Latent Image" \(EmptyLatentImage\):\n\s+- Value 0 smaller than min of 16: width\n/);
@@ -97,7 +69,7 @@ describe('faults: bad servers', () => {
   });
 
   it('400 validation errors in --json carry the node errors', async () => {
-    const result = await runPyros(['run', flow, '--server', sim.url, '--set', '5.width=0', '-o', join(root, 'rejected-json'), '--json']);
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--set', '5.width=0', '-o', join(suite.root, 'rejected-json'), '--json']);
     assert.equal(result.code, 4, result.stderr);
     const error = jsonEvents(result.stdout).at(-1) as { kind?: string; node_errors?: Record<string, { class_type: string; errors: { message: string; details: string }[] }> };
     assert.equal(error.kind, 'rejected');
@@ -106,29 +78,17 @@ describe('faults: bad servers', () => {
   });
 
   it('a 5xx answer: the first lines of its body, exit 11', async () => {
-    sim.hooks = {
-      onRequest: ({ method, path, res }) => {
-        if (method !== 'POST' || path !== '/prompt') return false;
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('Traceback (most recent call last):\n  File "server.py", line 1\nKeyError: boom\nfourth line is not shown\n');
-        return true;
-      },
-    };
-    const result = await runPyros(['run', flow, '--server', sim.url, '-o', join(root, 'five-hundred')]);
+    suite.sim.hooks = answer({ method: 'POST', path: '/prompt' }, 500, 'Traceback (most recent call last):\n  File "server.py", line 1\nKeyError: boom\nfourth line is not shown\n');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '-o', join(suite.root, 'five-hundred')]);
     assert.equal(result.code, 11, result.stderr);
     assert.match(result.stderr, /POST \/prompt on http:\/\/127\.0\.0\.1:\d+ failed with HTTP 500: Traceback \(most recent call last\): \| +File "server\.py", line 1 \| KeyError: boom/);
     assert.doesNotMatch(result.stderr, /fourth line/);
   });
 
   it('a 5xx answer while downloading: exit 11, nothing partial left', async () => {
-    sim.hooks = {
-      onRequest: ({ path, res }) => {
-        if (path !== '/view') return false;
-        res.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
-        return true;
-      },
-    };
-    const out = join(root, 'bad-gateway');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out]);
+    suite.sim.hooks = answer({ path: '/view' }, 502, '<html>Bad Gateway</html>', 'text/html');
+    const out = join(suite.root, 'bad-gateway');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out]);
     assert.equal(result.code, 11, result.stderr);
     assert.match(result.stderr, /Downloading "fault_\d+_\.png" failed: GET \/view on .* answered HTTP 502/);
     assert.match(result.stderr, /pyros fetch [0-9a-f-]{36}/);
@@ -136,9 +96,9 @@ describe('faults: bad servers', () => {
   });
 
   it('garbage, unknown and truncated WebSocket frames are skipped (logged with --verbose); the job completes', async () => {
-    sim.hooks = garbageFrames();
-    const out = join(root, 'garbage');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--verbose'], { env: QUICK_CHECKS });
+    suite.sim.hooks = garbageFrames();
+    const out = join(suite.root, 'garbage');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--verbose'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /skipped a malformed frame: not JSON: this is not JSON/);
     assert.match(result.stderr, /skipped a malformed frame: no "type" field/);
@@ -149,29 +109,27 @@ describe('faults: bad servers', () => {
     assert.match(result.stderr, /skipped a malformed frame: binary frame: preview frame has no image bytes/);
     // Unknown types (text or binary) are ignored, not reported as malformed.
     assert.doesNotMatch(result.stderr, /crystools|event type 77/);
-    assert.equal(sim.upgrades.length, 1, 'garbage made the socket reconnect');
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    assert.equal(suite.sim.upgrades.length, 1, 'garbage made the socket reconnect');
+    await assertEndState(suite, out);
   });
 
   it('garbage frames are silent without --verbose', async () => {
-    sim.hooks = garbageFrames();
-    const out = join(root, 'garbage-quiet');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
+    suite.sim.hooks = garbageFrames();
+    const out = join(suite.root, 'garbage-quiet');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
+    await assertSavedIdentical(out, await suite.produced());
   });
 
   it('an oversize frame makes pyros close the socket; it reconnects and completes', async () => {
-    sim.hooks = oversizeFrame();
-    const out = join(root, 'oversize');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
+    suite.sim.hooks = oversizeFrame();
+    const out = join(suite.root, 'oversize');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     const reconnect = jsonEvents(result.stdout).find((e) => e.event === 'connection' && e.state === 'reconnecting');
     assert.ok(reconnect, 'no reconnect after the oversize frame');
     assert.match(String(reconnect.reason), /Max payload size exceeded/);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    await assertEndState(suite, out);
   });
 });

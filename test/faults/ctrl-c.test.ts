@@ -4,37 +4,29 @@
  * press exits at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   assertNoTempFiles,
   assertSavedIdentical,
   closedPort,
+  combine,
   gate,
+  holdNode,
   isQueued,
   jsonEvents,
   QUICK_CHECKS,
   savedOutputs,
-  serverOutputs,
   sleep,
   stallView,
-  startFaultSim,
   startPyros,
   submitAsOtherClient,
   tinyWorkflow,
   twoOutputWorkflow,
+  useFaultSuite,
   waitForHistory,
-  writeWorkflow,
-  type FaultSim,
 } from '../support/faults.ts';
-
-function seeded(seed: number) {
-  const workflow = tinyWorkflow({ prefix: 'other' });
-  (workflow['3'] as { inputs: Record<string, unknown> }).inputs.seed = seed;
-  return workflow;
-}
 
 let seed = Date.now() % 1_000_000;
 /** Fresh seeds for both samplers, so that no node of the run comes from the server's cache. */
@@ -53,47 +45,23 @@ async function waitForTempFile(dir: string): Promise<void> {
 }
 
 describe('faults: Ctrl-C', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
-  let mark: Map<string, Buffer>;
-
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 2 });
-    root = await mkdtemp(join(tmpdir(), 'pyros-ctrlc-'));
-    flow = await writeWorkflow(root, 'two.json', twoOutputWorkflow({ steps: 4 }));
-  });
-  beforeEach(async () => {
-    sim.hooks = {};
-    sim.requests.length = 0;
-    sim.logs.length = 0;
-    mark = await serverOutputs(sim);
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  const suite = useFaultSuite('ctrlc', { stepMs: 2, flowName: 'two.json', workflow: twoOutputWorkflow({ steps: 4 }) });
 
   it('interrupts only its own running prompt, saves the output that exists, exits 130', async () => {
     const reached = gate();
     const interrupted = gate();
-    sim.hooks = {
-      // The second sampler waits until the interrupt arrives, so one output exists and one never will.
-      onNodeStart: async ({ nodeId }) => {
-        if (nodeId !== '10') return;
-        reached.open();
-        await interrupted.wait();
-      },
+    // The second sampler waits until the interrupt arrives, so one output exists and one never will.
+    suite.sim.hooks = combine(holdNode('10', interrupted, reached), {
       onRequest: ({ path }) => {
         if (path === '/interrupt') setTimeout(() => interrupted.open(), 20);
         return false;
       },
-    };
-    const out = join(root, 'running');
-    const running = startPyros(['run', flow, '--server', sim.url, ...freshSeeds(), '-o', out, '--json'], { env: QUICK_CHECKS });
+    });
+    const out = join(suite.root, 'running');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out, '--json'], { env: QUICK_CHECKS });
     const [, promptId] = (await running.waitFor(/"event":"job","time":"[^"]+","prompt_id":"([^"]+)"/)) as unknown as [string, string];
     await running.whileRunning(reached.wait());
-    const other = await submitAsOtherClient(sim, seeded(4242));
+    const other = await submitAsOtherClient(suite.sim, tinyWorkflow({ prefix: 'other', seed: 4242 }));
     running.signal('SIGINT');
     const result = await running.result;
 
@@ -105,25 +73,25 @@ describe('faults: Ctrl-C', () => {
     assert.equal(error?.exit_code, 130);
     assert.match(String(error?.message), new RegExp(`Cancelled: prompt ${promptId} was stopped`));
     // Interrupted by id, never globally; nothing deleted from the queue.
-    assert.ok(sim.logs.includes(`Interrupting prompt ${promptId}`), sim.logs.join('\n'));
-    assert.ok(!sim.logs.some((line) => line.startsWith('Global interrupt')));
-    assert.ok(!sim.requests.some((r) => r.method === 'POST' && r.path === '/queue'));
+    assert.ok(suite.sim.logs.includes(`Interrupting prompt ${promptId}`), suite.sim.logs.join('\n'));
+    assert.ok(!suite.sim.logs.some((line) => line.startsWith('Global interrupt')));
+    assert.ok(!suite.sim.requests.some((r) => r.method === 'POST' && r.path === '/queue'));
     // The first output was saved, byte for byte; the second was never made.
-    const produced = new Map([...(await serverOutputs(sim, mark))].filter(([name]) => !name.startsWith('other')));
+    const produced = new Map([...(await suite.produced())].filter(([name]) => !name.startsWith('other')));
     assert.deepEqual([...produced.keys()].map((name) => name.split('_')[0]), ['first']);
     await assertSavedIdentical(out, produced);
     assert.ok(events.some((e) => e.event === 'saved'));
     await assertNoTempFiles(out);
     // The other client's prompt was not touched.
-    assert.equal((await waitForHistory(sim, other)).status_str, 'success');
+    assert.equal((await waitForHistory(suite.sim, other)).status_str, 'success');
   });
 
   it('deletes only its own pending prompt from the queue, exits 130', async () => {
     const blocker = gate();
-    sim.hooks = { onNodeStart: async ({ nodeId }) => (nodeId === '3' && !blocker.isOpen ? blocker.wait() : undefined) };
-    const other = await submitAsOtherClient(sim, seeded(777));
-    const out = join(root, 'pending');
-    const running = startPyros(['run', flow, '--server', sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
+    suite.sim.hooks = holdNode('3', blocker);
+    const other = await submitAsOtherClient(suite.sim, tinyWorkflow({ prefix: 'other', seed: 777 }));
+    const out = join(suite.root, 'pending');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
     const [, promptId] = (await running.waitFor(/^prompt ([0-9a-f-]{36})$/m)) as unknown as [string, string];
     await running.waitFor(/Queued|queue/i);
     running.signal('SIGINT');
@@ -132,19 +100,19 @@ describe('faults: Ctrl-C', () => {
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /cancelling this job \(press Ctrl-C again to quit at once\)/);
     assert.match(result.stderr, new RegExp(`Cancelled: prompt ${promptId} was stopped`));
-    assert.ok(sim.requests.some((r) => r.method === 'POST' && r.path === '/queue'), 'not deleted from the queue');
-    assert.ok(!sim.requests.some((r) => r.path === '/interrupt'), 'something was interrupted');
-    assert.equal(await isQueued(sim, promptId), false);
-    assert.equal(await isQueued(sim, other), true);
+    assert.ok(suite.sim.requests.some((r) => r.method === 'POST' && r.path === '/queue'), 'not deleted from the queue');
+    assert.ok(!suite.sim.requests.some((r) => r.path === '/interrupt'), 'something was interrupted');
+    assert.equal(await isQueued(suite.sim, promptId), false);
+    assert.equal(await isQueued(suite.sim, other), true);
     blocker.open();
-    assert.equal((await waitForHistory(sim, other)).status_str, 'success');
+    assert.equal((await waitForHistory(suite.sim, other)).status_str, 'success');
     assert.equal((await savedOutputs(out)).size, 0);
     await assertNoTempFiles(out);
   });
 
   it('stops a pending --retry at once, exit 130', async () => {
     const port = await closedPort();
-    const running = startPyros(['run', flow, '--server', `http://127.0.0.1:${port}`, '-o', join(root, 'retrying'), '--retry', '5'], { env: QUICK_CHECKS });
+    const running = startPyros(['run', suite.flow, '--server', `http://127.0.0.1:${port}`, '-o', join(suite.root, 'retrying'), '--retry', '5'], { env: QUICK_CHECKS });
     await running.waitFor(/resubmitting in [\d.]+ s \(retry 1 of 5\)/);
     running.signal('SIGINT');
     const result = await running.result;
@@ -156,17 +124,12 @@ describe('faults: Ctrl-C', () => {
   it('exits at once on a second Ctrl-C, even while the cancel request hangs', async () => {
     const reached = gate();
     const release = gate();
-    sim.hooks = {
-      onNodeStart: async ({ nodeId }) => {
-        if (nodeId !== '3') return;
-        reached.open();
-        await release.wait();
-      },
+    suite.sim.hooks = combine(holdNode('3', release, reached), {
       // The server never answers the interrupt: the first press cannot finish.
       onRequest: ({ path }) => path === '/interrupt',
-    };
-    const out = join(root, 'twice');
-    const running = startPyros(['run', flow, '--server', sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
+    });
+    const out = join(suite.root, 'twice');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
     await running.whileRunning(reached.wait());
     await running.waitFor(/Submitted/);
     running.signal('SIGINT');
@@ -179,9 +142,9 @@ describe('faults: Ctrl-C', () => {
   });
 
   it('a second Ctrl-C during a stalled download removes the partial file', async () => {
-    sim.hooks = stallView(100);
-    const out = join(root, 'stalled-download');
-    const running = startPyros(['run', flow, '--server', sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
+    suite.sim.hooks = stallView(100);
+    const out = join(suite.root, 'stalled-download');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out], { env: QUICK_CHECKS });
     await running.waitFor(/Downloading outputs/);
     await running.whileRunning(waitForTempFile(out));
     running.signal('SIGINT');
@@ -194,11 +157,11 @@ describe('faults: Ctrl-C', () => {
   });
 
   it('Ctrl-C during pyros fetch stops at once and removes the partial file', async () => {
-    const promptId = await submitAsOtherClient(sim, seeded(Date.now() % 100_000));
-    await waitForHistory(sim, promptId);
-    sim.hooks = stallView(100);
-    const out = join(root, 'stalled-fetch');
-    const running = startPyros(['fetch', promptId, '--server', sim.url, '-o', out]);
+    const promptId = await submitAsOtherClient(suite.sim, tinyWorkflow({ prefix: 'other', seed: Date.now() % 100_000 }));
+    await waitForHistory(suite.sim, promptId);
+    suite.sim.hooks = stallView(100);
+    const out = join(suite.root, 'stalled-fetch');
+    const running = startPyros(['fetch', promptId, '--server', suite.sim.url, '-o', out]);
     await running.whileRunning(waitForTempFile(out));
     running.signal('SIGINT');
     const result = await running.result;

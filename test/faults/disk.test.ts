@@ -3,10 +3,9 @@
  * One clear message, exit 7, nothing partial left behind, and the outputs can still be fetched.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   assertNoTempFiles,
   assertSavedIdentical,
@@ -14,46 +13,30 @@ import {
   mountSmallDisk,
   QUICK_CHECKS,
   runPyros,
-  serverOutputs,
-  startFaultSim,
   tinyWorkflow,
-  writeWorkflow,
-  type FaultSim,
+  useFaultSuite,
 } from '../support/faults.ts';
 
 describe('faults: the output folder cannot take the files', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
-
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 0, previews: false });
-    root = await mkdtemp(join(tmpdir(), 'pyros-disk-'));
-    // 512×512: a PNG (about 30 KB) larger than the 16 KiB disk below.
-    flow = await writeWorkflow(root, 'flow.json', tinyWorkflow({ steps: 1, size: 512 }));
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  // 512×512: a PNG (about 30 KB) larger than the 16 KiB disk below.
+  const suite = useFaultSuite('disk', { stepMs: 0, previews: false, workflow: tinyWorkflow({ steps: 1, size: 512 }) });
 
   /** The outputs of a failed run can still be fetched into another folder, byte for byte. */
-  async function fetchElsewhere(promptId: string, mark: Map<string, Buffer>, name: string): Promise<void> {
-    const elsewhere = join(root, name);
-    const fetched = await runPyros(['fetch', promptId, '--server', sim.url, '-o', elsewhere]);
+  async function fetchElsewhere(promptId: string, name: string): Promise<void> {
+    const elsewhere = join(suite.root, name);
+    const fetched = await runPyros(['fetch', promptId, '--server', suite.sim.url, '-o', elsewhere]);
     assert.equal(fetched.code, 0, fetched.stderr);
-    await assertSavedIdentical(elsewhere, await serverOutputs(sim, mark));
+    await assertSavedIdentical(elsewhere, await suite.produced());
   }
 
   it('disk full (ENOSPC): exit 7, no partial or temporary file, outputs still fetchable', async (t) => {
-    const disk = await mountSmallDisk(root, 16 * 1024);
+    const disk = await mountSmallDisk(suite.root, 16 * 1024);
     if (typeof disk === 'string') {
       t.skip(disk);
       return;
     }
     try {
-      const mark = await serverOutputs(sim);
-      const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', disk.dir, '--json'], { env: QUICK_CHECKS });
+      const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', disk.dir, '--json'], { env: QUICK_CHECKS });
       assert.equal(result.code, 7, result.stderr);
       const error = jsonEvents(result.stdout).at(-1);
       assert.equal(error?.kind, 'output');
@@ -62,38 +45,37 @@ describe('faults: the output folder cannot take the files', () => {
       const promptId = String(jsonEvents(result.stdout).find((e) => e.event === 'job')?.prompt_id);
       assert.match(String(error?.hint), new RegExp(`pyros fetch ${promptId} -o OTHER_DIR`));
       assert.deepEqual(await readdir(disk.dir), [], 'a partial or temporary file was left on the full disk');
-      await fetchElsewhere(promptId, mark, 'after-full');
+      await fetchElsewhere(promptId, 'after-full');
     } finally {
       await disk.unmount();
     }
   });
 
   it('read-only output folder: exit 7 with one message, outputs still fetchable', async (t) => {
-    const disk = await mountSmallDisk(root, 1024 * 1024);
+    const disk = await mountSmallDisk(suite.root, 1024 * 1024);
     if (typeof disk === 'string') {
       t.skip(disk);
       return;
     }
     try {
       await disk.readOnly();
-      const mark = await serverOutputs(sim);
-      const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', disk.dir], { env: QUICK_CHECKS });
+      const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', disk.dir], { env: QUICK_CHECKS });
       assert.equal(result.code, 7, result.stderr);
       assert.equal((result.stderr.match(/✖/g) ?? []).length, 1, result.stderr);
       assert.match(result.stderr, new RegExp(`Cannot write to the output folder ${disk.dir}: read-only file system`));
       assert.match(result.stderr, /hint: Choose a folder you can write to with --output DIR\. The outputs stay on the server: `pyros fetch [0-9a-f-]{36} -o OTHER_DIR`/);
       const promptId = /prompt ([0-9a-f-]{36})/.exec(result.stderr)?.[1] ?? '';
       assert.deepEqual(await readdir(disk.dir), []);
-      await fetchElsewhere(promptId, mark, 'after-readonly');
+      await fetchElsewhere(promptId, 'after-readonly');
     } finally {
       await disk.unmount();
     }
   });
 
   it('an output path that is a file: exit 7', async () => {
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', flow], { env: QUICK_CHECKS });
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', suite.flow], { env: QUICK_CHECKS });
     assert.equal(result.code, 7, result.stderr);
     assert.match(result.stderr, /is not a folder/);
-    await assertNoTempFiles(root);
+    await assertNoTempFiles(suite.root);
   });
 });

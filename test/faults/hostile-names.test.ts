@@ -3,21 +3,18 @@
  * every output is saved inside the output folder under a plain name, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { readFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   assertNoTempFiles,
   assertSavedIdentical,
   jsonEvents,
   QUICK_CHECKS,
   runPyros,
-  serverOutputs,
-  startFaultSim,
   tinyWorkflow,
-  writeWorkflow,
-  type FaultSim,
+  useFaultSuite,
 } from '../support/faults.ts';
 
 const ABSOLUTE = join(tmpdir(), `pyros-absolute-${process.pid}.png`);
@@ -32,27 +29,20 @@ const HOSTILE = [
   '..',
 ];
 
-describe('faults: hostile file names', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
+/** One image for each hostile name. */
+function batchOfHostile() {
+  const workflow = tinyWorkflow({ steps: 2 });
+  (workflow['5'] as { inputs: Record<string, unknown> }).inputs.batch_size = HOSTILE.length;
+  return workflow;
+}
 
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 1 });
-    root = await mkdtemp(join(tmpdir(), 'pyros-names-'));
-    const workflow = tinyWorkflow({ steps: 2 });
-    (workflow['5'] as { inputs: Record<string, unknown> }).inputs.batch_size = HOSTILE.length;
-    flow = await writeWorkflow(root, 'flow.json', workflow);
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+describe('faults: hostile file names', () => {
+  const suite = useFaultSuite('names', { stepMs: 1, workflow: batchOfHostile() });
 
   it('saves every output inside the output folder under a safe name, byte for byte', async () => {
     // The server lists its real files under hostile names, and serves them under those names.
     const realName = new Map<string, string>();
-    sim.hooks = {
+    suite.sim.hooks = {
       onNodeOutput: ({ classType, output }) => {
         if (classType !== 'SaveImage') return undefined;
         const images = output.images as { filename: string; subfolder: string; type: string }[];
@@ -68,14 +58,13 @@ describe('faults: hostile file names', () => {
       onRequest: async ({ path, query, res }) => {
         const real = path === '/view' ? realName.get(query.get('filename') ?? '') : undefined;
         if (real === undefined) return false;
-        const bytes = await readFile(join(sim.dataDir, 'output', real));
+        const bytes = await readFile(join(suite.sim.dataDir, 'output', real));
         res.writeHead(200, { 'content-type': 'image/png', 'content-length': bytes.length }).end(bytes);
         return true;
       },
     };
-    const mark = await serverOutputs(sim);
-    const out = join(root, 'deep', 'out');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
+    const out = join(suite.root, 'deep', 'out');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
 
     const saved = jsonEvents(result.stdout).filter((e) => e.event === 'saved');
@@ -86,11 +75,11 @@ describe('faults: hostile file names', () => {
       assert.doesNotMatch(basename(path), /[\\/\u0000-\u001f]|^\.|^[A-Za-z]:/, `unsafe name ${JSON.stringify(basename(path))}`);
       for (const sidecar of event.sidecars as string[]) assert.equal(dirname(sidecar), out);
     }
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
+    await assertSavedIdentical(out, await suite.produced());
     // Nothing escaped: the folders above hold only what the test put there.
-    assert.deepEqual(await readdir(join(root, 'deep')), ['out']);
-    assert.deepEqual((await readdir(root)).sort(), ['deep', 'flow.json']);
+    assert.deepEqual(await readdir(join(suite.root, 'deep')), ['out']);
+    assert.deepEqual((await readdir(suite.root)).sort(), ['deep', 'flow.json']);
     await assert.rejects(readFile(ABSOLUTE));
-    await assertNoTempFiles(root);
+    await assertNoTempFiles(suite.root);
   });
 });

@@ -4,52 +4,30 @@
  * resubmit a rejected workflow or one that failed while running.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { NodeError } from '../../src/sim/index.ts';
 import {
-  assertNoTempFiles,
+  assertEndState,
   assertSavedIdentical,
   jsonEvents,
   QUICK_CHECKS,
   runPyros,
-  serverOutputs,
   sleep,
-  startFaultSim,
   startPyros,
   tinyWorkflow,
-  writeWorkflow,
-  type FaultSim,
+  useFaultSuite,
 } from '../support/faults.ts';
 
 describe('faults: the server restarts mid-job', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
-  let mark: Map<string, Buffer>;
-
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 5 });
-    root = await mkdtemp(join(tmpdir(), 'pyros-restart-'));
-    flow = await writeWorkflow(root, 'flow.json', tinyWorkflow({ steps: 4 }));
-  });
-  beforeEach(async () => {
-    await sim.start();
-    sim.hooks = {};
-    sim.requests.length = 0;
-    mark = await serverOutputs(sim);
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  const suite = useFaultSuite('restart', { stepMs: 5, workflow: tinyWorkflow({ steps: 4 }) });
+  // A test may leave the server stopped.
+  beforeEach(() => suite.sim.start());
 
   /** Holds the sampler until the test restarts the server; the held run then fails quietly on the old server. */
   function holdSamplerUntilRestart(): { restart: () => Promise<void> } {
     let restarting = false;
-    sim.hooks = {
+    suite.sim.hooks = {
       onNodeStart: async ({ nodeId }) => {
         if (nodeId !== '3') return;
         while (!restarting) await sleep(5);
@@ -59,15 +37,15 @@ describe('faults: the server restarts mid-job', () => {
     return {
       restart: async () => {
         restarting = true;
-        await sim.restart();
-        sim.hooks = {};
+        await suite.sim.restart();
+        suite.sim.hooks = {};
       },
     };
   }
 
   it('says the server lost the prompt and exits 9', async () => {
     const hold = holdSamplerUntilRestart();
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'lost'), '--json'], { env: QUICK_CHECKS });
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'lost'), '--json'], { env: QUICK_CHECKS });
     const [, promptId] = (await running.waitFor(/"event":"started","time":"[^"]+","prompt_id":"([^"]+)"/)) as unknown as [string, string];
     await hold.restart();
     const result = await running.result;
@@ -82,7 +60,7 @@ describe('faults: the server restarts mid-job', () => {
 
   it('notices the restart through the reconnect alone (no quiet-socket polling)', async () => {
     const hold = holdSamplerUntilRestart();
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'lost-reconnect'), '--json'], {
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'lost-reconnect'), '--json'], {
       env: { PYROS_CHECK_INTERVAL: '10m' },
     });
     await running.waitFor(/"event":"started"/);
@@ -96,7 +74,7 @@ describe('faults: the server restarts mid-job', () => {
 
   it('says so in words too', async () => {
     const hold = holdSamplerUntilRestart();
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'lost-human')], { env: QUICK_CHECKS });
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'lost-human')], { env: QUICK_CHECKS });
     await running.waitFor(/KSampler|Running|Submitted/);
     await sleep(50);
     await hold.restart();
@@ -107,8 +85,8 @@ describe('faults: the server restarts mid-job', () => {
 
   it('--retry resubmits after a restart and saves the new prompt outputs', async () => {
     const hold = holdSamplerUntilRestart();
-    const out = join(root, 'retried');
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json', '--retry', '2'], { env: QUICK_CHECKS });
+    const out = join(suite.root, 'retried');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json', '--retry', '2'], { env: QUICK_CHECKS });
     await running.waitFor(/"event":"started"/);
     await hold.restart();
     const result = await running.result;
@@ -123,51 +101,50 @@ describe('faults: the server restarts mid-job', () => {
     assert.equal(retry.reason, 'the server lost the prompt');
     assert.match(String(retry.message), new RegExp(`^resubmitting in [\\d.]+ s \\(retry 1 of 2\\): The server no longer knows prompt ${jobs[0]}`));
     assert.equal(events.at(-1)?.prompt_id, jobs[1]);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    await assertEndState(suite, out);
   });
 
   it('--retry resubmits when the server cannot be reached before submission', async () => {
-    await sim.stop();
-    const out = join(root, 'down-then-up');
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--retry', '3'], { env: QUICK_CHECKS });
+    await suite.sim.stop();
+    const out = join(suite.root, 'down-then-up');
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--retry', '3'], { env: QUICK_CHECKS });
     await running.waitFor(/resubmitting in [\d.]+ s \(retry 1 of 3\): Cannot connect to ComfyUI at .*: connection refused/);
-    await sim.start();
+    await suite.sim.start();
     const result = await running.result;
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
+    assert.equal(suite.sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
+    await assertSavedIdentical(out, await suite.produced());
   });
 
   it('gives up with the last error once the retries are used up', async () => {
-    await sim.stop();
-    const result = await runPyros(['run', flow, '--server', sim.url, '-o', join(root, 'never'), '--retry', '1'], { env: QUICK_CHECKS });
+    await suite.sim.stop();
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '-o', join(suite.root, 'never'), '--retry', '1'], { env: QUICK_CHECKS });
     assert.equal(result.code, 3, result.stderr);
     assert.equal((result.stderr.match(/resubmitting/g) ?? []).length, 1);
     assert.match(result.stderr, /Cannot connect to ComfyUI at .*connection refused/);
   });
 
   it('never resubmits a rejected workflow', async () => {
-    const result = await runPyros(['run', flow, '--server', sim.url, '--set', '5.width=0', '-o', join(root, 'rejected'), '--retry', '3'], { env: QUICK_CHECKS });
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--set', '5.width=0', '-o', join(suite.root, 'rejected'), '--retry', '3'], { env: QUICK_CHECKS });
     assert.equal(result.code, 4, result.stderr);
-    assert.equal(sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
+    assert.equal(suite.sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
     assert.doesNotMatch(result.stderr, /resubmitting/);
   });
 
   it('never resubmits a workflow that failed while running', async () => {
-    sim.hooks = {
+    suite.sim.hooks = {
       onNodeStart: ({ nodeId }) => {
         if (nodeId === '3') throw new NodeError('RuntimeError', 'CUDA out of memory');
       },
     };
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'failed'), '--retry', '3'], { env: QUICK_CHECKS });
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'failed'), '--retry', '3'], { env: QUICK_CHECKS });
     assert.equal(result.code, 5, result.stderr);
     assert.match(result.stderr, /CUDA out of memory/);
-    assert.equal(sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
+    assert.equal(suite.sim.requests.filter((r) => r.method === 'POST' && r.path === '/prompt').length, 1);
   });
 
   it('refuses a --retry that is not a count with exit 2', async () => {
-    const result = await runPyros(['run', flow, '--server', sim.url, '--retry', 'many']);
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--retry', 'many']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /--retry expects a whole number/);
   });

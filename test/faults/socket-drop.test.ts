@@ -3,27 +3,24 @@
  * clientId, catches up over HTTP, and when the socket cannot come back it polls /history.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import type { SimHooks } from '../../src/sim/index.ts';
 import {
-  assertNoTempFiles,
+  assertEndState,
   assertSavedIdentical,
   closeAtOnce,
   combine,
   dropSocketAfter,
+  holdUntilUpgrades,
   jsonEvents,
   QUICK_CHECKS,
   refuseUpgrades,
   runPyros,
-  serverOutputs,
   sleep,
-  startFaultSim,
   startPyros,
   tinyWorkflow,
-  writeWorkflow,
-  type FaultSim,
+  useFaultSuite,
 } from '../support/faults.ts';
 
 /** The delays announced for reconnect attempts follow the documented schedule: growing, jittered, capped. */
@@ -46,72 +43,42 @@ function assertAttemptsGrow(events: Record<string, unknown>[]): number[] {
   return attempts;
 }
 
-/** Holds the run before its decoder until the server has seen `count` WebSocket upgrades. */
-function holdUntilUpgrades(sim: FaultSim, count: number) {
-  return {
-    onNodeStart: async ({ nodeId }: { nodeId: string }) => {
-      if (nodeId !== '8') return;
-      while (sim.upgrades.length < count) await sleep(10);
-    },
-  };
-}
-
 describe('faults: the WebSocket drops mid-job', () => {
-  let sim: FaultSim;
-  let root: string;
-  let flow: string;
-
-  before(async () => {
-    sim = await startFaultSim({ stepMs: 20 });
-    root = await mkdtemp(join(tmpdir(), 'pyros-drop-'));
-    flow = await writeWorkflow(root, 'flow.json', tinyWorkflow({ steps: 12 }));
-  });
-  let mark: Map<string, Buffer>;
-  beforeEach(async () => {
-    sim.hooks = {};
-    sim.upgrades.length = 0;
-    sim.requests.length = 0;
-    mark = await serverOutputs(sim);
-  });
-  after(async () => {
-    await sim.close();
-    await rm(root, { recursive: true, force: true });
-  });
+  const suite = useFaultSuite('drop', { stepMs: 20, workflow: tinyWorkflow({ steps: 12 }) });
 
   it('reconnects under the same clientId, announces it, and saves every output', async () => {
-    sim.hooks = dropSocketAfter(3);
-    const out = join(root, 'drop-json');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
+    suite.sim.hooks = dropSocketAfter(3);
+    const out = join(suite.root, 'drop-json');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     const events = jsonEvents(result.stdout);
     assertBackoff(events);
     assert.ok(events.some((e) => e.event === 'connection' && e.state === 'reconnected'), 'no reconnected event');
     assert.equal(events.at(-1)?.event, 'result');
-    assert.ok(sim.upgrades.length >= 2, `${sim.upgrades.length} upgrade(s)`);
-    assert.equal(new Set(sim.upgrades.map((u) => u.clientId)).size, 1, 'the clientId changed on reconnect');
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    assert.ok(suite.sim.upgrades.length >= 2, `${suite.sim.upgrades.length} upgrade(s)`);
+    assert.equal(new Set(suite.sim.upgrades.map((u) => u.clientId)).size, 1, 'the clientId changed on reconnect');
+    await assertEndState(suite, out);
   });
 
   it('shows the reconnect in the display', async () => {
-    sim.hooks = dropSocketAfter(3);
-    const out = join(root, 'drop-human');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out], { env: QUICK_CHECKS });
+    suite.sim.hooks = dropSocketAfter(3);
+    const out = join(suite.root, 'drop-human');
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /Connection lost, reconnecting \(attempt 1, next try in \d+\.\d s\)/);
     assert.match(result.stderr, /Reconnected/);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
+    await assertSavedIdentical(out, await suite.produced());
   });
 
   it('downloads a job that finished while the socket was down (catch-up from /history after reconnecting)', async () => {
     let finished = false;
-    sim.hooks = combine(dropSocketAfter(2), refuseUpgrades(503, () => sim.upgrades.length > 1 && !finished));
-    const out = join(root, 'caught-up');
+    suite.sim.hooks = combine(dropSocketAfter(2), refuseUpgrades(503, () => suite.sim.upgrades.length > 1 && !finished));
+    const out = join(suite.root, 'caught-up');
     // No quiet-socket polling here: only the catch-up after the reconnect can find the result.
-    const running = startPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: { PYROS_CHECK_INTERVAL: '10m' } });
+    const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: { PYROS_CHECK_INTERVAL: '10m' } });
     await running.waitFor(/"state":"reconnecting"/);
     for (;;) {
-      const history = (await (await fetch(`${sim.url}/history`)).json()) as Record<string, { status?: { completed?: boolean } }>;
+      const history = (await (await fetch(`${suite.sim.url}/history`)).json()) as Record<string, { status?: { completed?: boolean } }>;
       if (Object.values(history).some((entry) => entry.status?.completed)) break;
       await sleep(20);
     }
@@ -120,47 +87,48 @@ describe('faults: the WebSocket drops mid-job', () => {
     assert.equal(result.code, 0, result.stderr);
     const events = jsonEvents(result.stdout);
     assert.ok(events.some((e) => e.event === 'connection' && e.state === 'reconnected'));
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    await assertEndState(suite, out);
   });
 
-  it('polls /history when the socket cannot come back (403 on every reconnect), without a tight loop', async () => {
-    sim.hooks = combine(dropSocketAfter(2), refuseUpgrades(403, () => sim.upgrades.length > 1), holdUntilUpgrades(sim, 4));
-    const out = join(root, 'polled');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
+  /**
+   * Runs pyros into `name` (in root) while the socket drops once and each reconnect then fails the
+   * way `failing` makes it (the run is held until four upgrades). Checks that the run completes,
+   * that three or more attempts are announced with their backoff delays and growing numbers, and
+   * that no upgrade happens behind their back; returns the output folder.
+   */
+  async function runThroughFailingReconnects(failing: SimHooks, name: string): Promise<string> {
+    suite.sim.hooks = combine(dropSocketAfter(2), failing, holdUntilUpgrades(suite.sim, 4));
+    const out = join(suite.root, name);
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 0, result.stderr);
     const events = jsonEvents(result.stdout);
     assertBackoff(events);
     const attempts = assertAttemptsGrow(events);
     assert.ok(attempts.length >= 3, `attempts: ${attempts.join(',')}`);
     // Every upgrade after the first one is a scheduled, announced attempt: nothing reconnects behind the backoff's back.
-    assert.ok(sim.upgrades.length <= attempts.length + 1, `${sim.upgrades.length} upgrades for ${attempts.length} announced attempts`);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
-    await assertNoTempFiles(out);
+    assert.ok(suite.sim.upgrades.length <= attempts.length + 1, `${suite.sim.upgrades.length} upgrades for ${attempts.length} announced attempts`);
+    return out;
+  }
+
+  it('polls /history when the socket cannot come back (403 on every reconnect), without a tight loop', async () => {
+    const out = await runThroughFailingReconnects(refuseUpgrades(403, () => suite.sim.upgrades.length > 1), 'polled');
+    await assertEndState(suite, out);
   });
 
   it('keeps backing off when the server accepts the socket and closes it at once', async () => {
-    sim.hooks = combine(dropSocketAfter(2), closeAtOnce(() => sim.upgrades.length > 1), holdUntilUpgrades(sim, 4));
-    const out = join(root, 'flapping');
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', out, '--json'], { env: QUICK_CHECKS });
-    assert.equal(result.code, 0, result.stderr);
-    const events = jsonEvents(result.stdout);
-    assertBackoff(events);
-    const attempts = assertAttemptsGrow(events);
-    assert.ok(attempts.length >= 3, `attempts: ${attempts.join(',')}`);
-    assert.ok(sim.upgrades.length <= attempts.length + 1, `${sim.upgrades.length} upgrades for ${attempts.length} announced attempts`);
-    await assertSavedIdentical(out, await serverOutputs(sim, mark));
+    const out = await runThroughFailingReconnects(closeAtOnce(() => suite.sim.upgrades.length > 1), 'flapping');
+    await assertSavedIdentical(out, await suite.produced());
   });
 
   it('fails once with exit 3 when the very first WebSocket is refused (403), without retrying (even with --retry)', async () => {
-    sim.hooks = refuseUpgrades(403);
+    suite.sim.hooks = refuseUpgrades(403);
     // Not even with --retry: the server answered, and asking again will not change its mind.
-    const result = await runPyros(['run', flow, '--server', sim.url, '--seed', 'random', '-o', join(root, 'refused'), '--retry', '3'], { env: QUICK_CHECKS });
+    const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'refused'), '--retry', '3'], { env: QUICK_CHECKS });
     assert.equal(result.code, 3, result.stderr);
     assert.doesNotMatch(result.stderr, /resubmitting/);
     assert.match(result.stderr, /WebSocket upgrade to http:\/\/127\.0\.0\.1:\d+ was refused with HTTP 403/);
     assert.match(result.stderr, /--header or COMFYUI_TOKEN/);
-    assert.equal(sim.upgrades.length, 1);
-    assert.ok(!sim.requests.some((r) => r.path === '/prompt' && r.method === 'POST'), 'the prompt was submitted anyway');
+    assert.equal(suite.sim.upgrades.length, 1);
+    assert.ok(!suite.sim.requests.some((r) => r.path === '/prompt' && r.method === 'POST'), 'the prompt was submitted anyway');
   });
 });

@@ -1,17 +1,21 @@
 /**
  * The fault toolkit: a simulator whose hooks the test can switch at any time (and that records
- * every request and WebSocket upgrade), ready-made faults, a CLI runner the test can signal while
- * it runs, and the end-state checks every fault test makes.
+ * every request and WebSocket upgrade), the suite fixture that sets it up, ready-made faults, a CLI
+ * runner the test can signal while it runs, and the end-state checks every fault test makes.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
+import { after, before, beforeEach } from 'node:test';
 import { WebSocket } from 'ws';
 import type { ApiWorkflow } from '../../src/client/types.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
+import type { CliResult } from './cli.ts';
+
 export { closedPort, isolatedEnv, jsonEvents, runPyros, startPyros, type RunningPyros } from './cli.ts';
 
 export interface RecordedRequest {
@@ -105,6 +109,76 @@ export function sleep(ms: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The suite fixture.
+
+export interface FaultSuite {
+  /** The suite's simulator: started once; before each test its hooks are reset to the suite's and its records cleared. */
+  readonly sim: FaultSim;
+  /** A temporary folder for the suite's files (removed afterwards). */
+  readonly root: string;
+  /** The path of the suite's workflow file, in `root`. */
+  readonly flow: string;
+  /** The files the server has written since the current test began. */
+  produced(): Promise<Map<string, Buffer>>;
+}
+
+export interface FaultSuiteOptions {
+  stepMs?: number;
+  previews?: boolean;
+  /** The suite's workflow (default `tinyWorkflow()`). */
+  workflow?: ApiWorkflow;
+  /** Its file name in `root` (default flow.json). */
+  flowName?: string;
+  /** The hooks every test starts with (default none). */
+  hooks?: () => SimHooks;
+}
+
+/**
+ * Registers what every fault suite needs (call it inside `describe`): before all tests, a fault
+ * simulator, a temporary `root` named after `name` and the workflow written in it; before each
+ * test, the simulator's hooks reset and its requests, upgrades and logs cleared, and a note of the
+ * outputs it already has; after all tests, the simulator closed and `root` removed. The suite's
+ * fields can be read from the first test on (its own hooks included).
+ */
+export function useFaultSuite(name: string, options: FaultSuiteOptions = {}): FaultSuite {
+  const state: { sim?: FaultSim; root?: string; flow?: string; mark?: Map<string, Buffer> } = {};
+  const get = <K extends keyof typeof state>(key: K): NonNullable<(typeof state)[K]> => {
+    const value = state[key];
+    if (value === undefined) throw new Error(`the fault suite's ${key} is set in its before hooks: use it in a test`);
+    return value;
+  };
+  before(async () => {
+    state.sim = await startFaultSim({ stepMs: options.stepMs, previews: options.previews });
+    state.root = await mkdtemp(join(tmpdir(), `pyros-${name}-`));
+    state.flow = await writeWorkflow(state.root, options.flowName ?? 'flow.json', options.workflow ?? tinyWorkflow());
+  });
+  beforeEach(async () => {
+    const sim = get('sim');
+    sim.hooks = options.hooks?.() ?? {};
+    sim.requests.length = 0;
+    sim.upgrades.length = 0;
+    sim.logs.length = 0;
+    state.mark = await serverOutputs(sim);
+  });
+  after(async () => {
+    await state.sim?.close();
+    if (state.root) await rm(state.root, { recursive: true, force: true });
+  });
+  return {
+    get sim() {
+      return get('sim');
+    },
+    get root() {
+      return get('root');
+    },
+    get flow() {
+      return get('flow');
+    },
+    produced: () => serverOutputs(get('sim'), get('mark')),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Ready-made faults (each returns hooks to assign, or to merge with others).
 
 function frameType(data: string | Buffer, binary: boolean): string | undefined {
@@ -165,6 +239,46 @@ export function stallView(bytes: number): SimHooks {
       const stream = new Readable({ read() {} });
       readFile(path).then((data) => stream.push(data.subarray(0, bytes)), (error: Error) => stream.destroy(error));
       return stream;
+    },
+  };
+}
+
+/**
+ * Answers the requests to `route` itself (every method unless one is named) with HTTP `status` and
+ * `body` (or the body made from the request, for a server that echoes it); other requests pass.
+ */
+export function answer(
+  route: { method?: string; path: string },
+  status: number,
+  body: string | ((req: IncomingMessage) => string),
+  contentType = 'text/plain',
+): SimHooks {
+  return {
+    onRequest: ({ method, path, req, res }) => {
+      if (path !== route.path || (route.method !== undefined && method !== route.method)) return false;
+      res.writeHead(status, { 'content-type': contentType }).end(typeof body === 'string' ? body : body(req));
+      return true;
+    },
+  };
+}
+
+/** Holds node `nodeId` each time it starts until `release` opens; `reached`, when given, opens as it is held. */
+export function holdNode(nodeId: string, release: Gate, reached?: Gate): SimHooks {
+  return {
+    onNodeStart: async (node) => {
+      if (node.nodeId !== nodeId) return;
+      reached?.open();
+      await release.wait();
+    },
+  };
+}
+
+/** Holds the run before its decoder (node 8) until the server has seen `count` WebSocket upgrades. */
+export function holdUntilUpgrades(sim: Pick<FaultSim, 'upgrades'>, count: number): SimHooks {
+  return {
+    onNodeStart: async ({ nodeId }) => {
+      if (nodeId !== '8') return;
+      while (sim.upgrades.length < count) await sleep(10);
     },
   };
 }
@@ -236,7 +350,13 @@ export function combine(...all: SimHooks[]): SimHooks {
 }
 
 /** A gate a hook can wait on: `open()` lets every waiter through. */
-export function gate(): { wait: () => Promise<void>; open: () => void; readonly isOpen: boolean } {
+export interface Gate {
+  wait(): Promise<void>;
+  open(): void;
+  readonly isOpen: boolean;
+}
+
+export function gate(): Gate {
   let release!: () => void;
   let opened = false;
   const promise = new Promise<void>((resolve) => (release = resolve));
@@ -257,8 +377,8 @@ export function gate(): { wait: () => Promise<void>; open: () => void; readonly 
 
 const EXAMPLE = JSON.parse(await readFile(new URL('../../examples/txt2img.json', import.meta.url), 'utf8')) as ApiWorkflow;
 
-/** The example text-to-image workflow, small and quick: 64×64, a few steps. */
-export function tinyWorkflow(options: { steps?: number; size?: number; prefix?: string } = {}): ApiWorkflow {
+/** The example text-to-image workflow, small and quick: 64×64, a few steps (and the example's seed unless one is given). */
+export function tinyWorkflow(options: { steps?: number; size?: number; prefix?: string; seed?: number } = {}): ApiWorkflow {
   const workflow = structuredClone(EXAMPLE);
   const set = (node: string, input: string, value: unknown): void => {
     (workflow[node] as { inputs: Record<string, unknown> }).inputs[input] = value;
@@ -267,6 +387,7 @@ export function tinyWorkflow(options: { steps?: number; size?: number; prefix?: 
   set('5', 'height', options.size ?? 64);
   set('3', 'steps', options.steps ?? 3);
   set('9', 'filename_prefix', options.prefix ?? 'fault');
+  if (options.seed !== undefined) set('3', 'seed', options.seed);
   return workflow;
 }
 
@@ -382,6 +503,17 @@ export function assertNoSecrets(texts: string[], secrets: string[]): void {
 /** The text of every file under `dir` (to check sidecars for secrets). */
 export async function allText(dir: string): Promise<string[]> {
   return Promise.all((await walk(dir)).map((path) => readFile(path, 'latin1')));
+}
+
+/** The end state of a run into `out` that completed: every file the server produced in this test is saved there byte for byte, and no temporary file is left. */
+export async function assertEndState(suite: Pick<FaultSuite, 'produced'>, out: string): Promise<void> {
+  await assertSavedIdentical(out, await suite.produced());
+  await assertNoTempFiles(out);
+}
+
+/** None of `secrets` is in the run's stdout or stderr, nor (given `savedIn`) in any file saved there. */
+export async function assertSecretsKept(result: Pick<CliResult, 'stdout' | 'stderr'>, secrets: string[], savedIn?: string): Promise<void> {
+  assertNoSecrets([result.stdout, result.stderr, ...(savedIn === undefined ? [] : await allText(savedIn))], secrets);
 }
 
 // ---------------------------------------------------------------------------------------------
