@@ -6,6 +6,7 @@ import { LiveDisplay } from '../../src/ui/live-display.ts';
 import type { RenderedPreview } from '../../src/ui/preview/render.ts';
 import { ProgressModel } from '../../src/ui/progress-model.ts';
 import { textWidth } from '../../src/ui/text.ts';
+import { until } from '../support/wait.ts';
 import { node } from './fixtures/fake-job.ts';
 import { JPEG_PREVIEW } from './fixtures/frames.ts';
 import { VirtualTerminal } from './fixtures/virtual-terminal.ts';
@@ -41,14 +42,6 @@ function liveDisplay(columns: number, rows: number, options: { preview?: boolean
 }
 
 const sampler = node('3', 'Sampler', 'KSampler');
-
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(5);
-  }
-}
 
 describe('live display (virtual terminal)', () => {
   it('draws the status rows in place, one write per frame, wrapped in synchronized updates', async () => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PreviewPipeline, type PreviewFrame } from '../../src/ui/preview/pipeline.ts';
 import { createPreviewRenderer, type RenderedPreview } from '../../src/ui/preview/render.ts';
+import { until } from '../support/wait.ts';
 import { JPEG_PREVIEW, PNG_IMAGE } from './fixtures/frames.ts';
 
 const blocks = createPreviewRenderer({ protocol: 'blocks', blockColors: 'truecolor', reason: 'test' })!;
@@ -19,14 +20,6 @@ function pipelineWith(options: { minIntervalMs?: number; box?: { cols: number; r
     minIntervalMs: options.minIntervalMs,
   });
   return { pipeline, rendered, errors, setBox: (next: typeof box) => (box = next) };
-}
-
-async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(5);
-  }
 }
 
 describe('preview pipeline', () => {
