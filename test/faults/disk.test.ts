@@ -10,7 +10,7 @@ import {
   assertNoTempFiles,
   assertSavedIdentical,
   jsonEvents,
-  mountSmallDisk,
+  onSmallDisk,
   QUICK_CHECKS,
   runPyros,
   tinyWorkflow,
@@ -30,12 +30,7 @@ describe('faults: the output folder cannot take the files', () => {
   }
 
   it('disk full (ENOSPC): exit 7, no partial or temporary file, outputs still fetchable', async (t) => {
-    const disk = await mountSmallDisk(suite.root, 16 * 1024);
-    if (typeof disk === 'string') {
-      t.skip(disk);
-      return;
-    }
-    try {
+    await onSmallDisk(t, suite.root, 16 * 1024, async (disk) => {
       const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', disk.dir, '--json'], { env: QUICK_CHECKS });
       assert.equal(result.code, 7, result.stderr);
       const error = jsonEvents(result.stdout).at(-1);
@@ -46,18 +41,11 @@ describe('faults: the output folder cannot take the files', () => {
       assert.match(String(error?.hint), new RegExp(`pyros fetch ${promptId} -o OTHER_DIR`));
       assert.deepEqual(await readdir(disk.dir), [], 'a partial or temporary file was left on the full disk');
       await fetchElsewhere(promptId, 'after-full');
-    } finally {
-      await disk.unmount();
-    }
+    });
   });
 
   it('read-only output folder: exit 7 with one message, outputs still fetchable', async (t) => {
-    const disk = await mountSmallDisk(suite.root, 1024 * 1024);
-    if (typeof disk === 'string') {
-      t.skip(disk);
-      return;
-    }
-    try {
+    await onSmallDisk(t, suite.root, 1024 * 1024, async (disk) => {
       await disk.readOnly();
       const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', disk.dir], { env: QUICK_CHECKS });
       assert.equal(result.code, 7, result.stderr);
@@ -67,9 +55,7 @@ describe('faults: the output folder cannot take the files', () => {
       const promptId = /prompt ([0-9a-f-]{36})/.exec(result.stderr)?.[1] ?? '';
       assert.deepEqual(await readdir(disk.dir), []);
       await fetchElsewhere(promptId, 'after-readonly');
-    } finally {
-      await disk.unmount();
-    }
+    });
   });
 
   it('an output path that is a file: exit 7', async () => {

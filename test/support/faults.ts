@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, beforeEach } from 'node:test';
+import { after, before, beforeEach, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import type { ApiWorkflow } from '../../src/client/types.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
@@ -554,6 +554,20 @@ export async function mountSmallDisk(parent: string, bytes: number): Promise<Sma
       await run('umount', [dir]);
     },
   };
+}
+
+/** Runs `use` on a small disk mounted for it (see mountSmallDisk) and unmounts it afterwards; skips the test, with the reason, when none can be mounted. */
+export async function onSmallDisk(t: TestContext, parent: string, bytes: number, use: (disk: SmallDisk) => Promise<void>): Promise<void> {
+  const disk = await mountSmallDisk(parent, bytes);
+  if (typeof disk === 'string') {
+    t.skip(disk);
+    return;
+  }
+  try {
+    await use(disk);
+  } finally {
+    await disk.unmount();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
