@@ -85,6 +85,9 @@ ${EXIT_CODE_HELP}
     .option('--step-ms <ms>', 'time per sampler step', '30')
     .option('--no-previews', 'send no preview frames (like ComfyUI without --preview-method)')
     .option('--data-dir <dir>', 'where outputs, temp files and uploads are kept (default: a temporary folder)')
+    .option('--instances <n>', 'start N simulators on consecutive ports (from --port; 0 picks free ones)', '1')
+    .option('--fault <spec>', 'make an instance die or hang mid-batch: INSTANCE:kill@N or INSTANCE:hang@N, +MS to come back (repeatable)', collect)
+    .option('--output-size <size>', 'pad every saved output to this size (e.g. 256M, 1G; sparse, for download tests)')
     .action(async (flags) => {
       const { simCommand } = await import('./commands/sim.ts');
       await exitWith(simCommand(flags));

@@ -19,6 +19,8 @@ export interface SimContext {
   hooks: SimHooks;
   settings: SimSettings;
   log: (line: string) => void;
+  /** Set by `freeze()`: requests and WebSocket upgrades are left unanswered. */
+  frozen: boolean;
 }
 
 /** ComfyUI's default client_max_size, also announced as max_upload_size. */
