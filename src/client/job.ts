@@ -166,6 +166,14 @@ export class Job extends EventEmitter<JobEvents> {
     await this.cancelOnServer();
   }
 
+  /**
+   * Stops following the job without asking the server anything (it is gone or hung): the result
+   * rejects with `error` at once. A Pool uses this to move the job to another server.
+   */
+  abandon(error: Error): void {
+    this.finish({ error });
+  }
+
   private async cancelOnServer(): Promise<void> {
     const { api } = this.context;
     const queue = await api.queue();

@@ -87,7 +87,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const queue = new PromptQueue(() => hub.broadcastStatus());
   queueHolder.queue = queue;
 
-  const context: SimContext = { storage, env, catalogue, queue, history, hub, interrupt, hooks, settings, log, frozen: false };
+  const context: SimContext = { storage, env, catalogue, queue, history, hub, interrupt, hooks, settings, log, frozen: false, hanging: new Set() };
   const executor = new Executor({ catalogue, hub, env, interrupt, hooks, settings, log });
   const worker = new Worker(queue, executor, history, hub, interrupt, log);
   const server = createHttpServer(context);
@@ -109,6 +109,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
+      for (const socket of context.hanging) socket.destroy();
       if (!graceful) server.closeAllConnections();
       // A run stuck in a hook must not keep the server from closing.
       const workerStopped = Promise.race([worker.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);

@@ -63,7 +63,12 @@ export function createHttpServer(context: SimContext): Server {
   server.headersTimeout = KEEP_ALIVE_MS + 5_000;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (context.frozen) return;
+    if (context.frozen) {
+      // Left hanging; the HTTP server no longer tracks an upgraded socket, so close() must end it.
+      context.hanging.add(socket);
+      socket.once('close', () => context.hanging.delete(socket));
+      return;
+    }
     const { path, query } = splitUrl(req.url ?? '/');
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
