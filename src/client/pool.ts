@@ -372,7 +372,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       const queue = await member.client.api.queue(AbortSignal.timeout(this.probeTimeoutMs));
       member.remaining = queue.running.length + queue.pending.length;
     } catch (error) {
-      if (member.state === 'up') this.down(member, `${reason}; ${describe(error)}`);
+      if (member.state === 'up') this.down(member, `${reason}, then ${describe(error)}`);
     }
   }
 
@@ -385,7 +385,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     member.failedProbes += 1;
     // The pool probes it from now on; the socket's own reconnection would only compete.
     member.client.socket.close();
-    for (const job of [...member.jobs]) this.move(job, member, `${member.display} failed: ${reason}`);
+    for (const job of [...member.jobs]) this.move(job, member, `server down: ${reason}`);
     member.remaining = 0;
     const base = this.options.retryBaseMs ?? 500;
     const max = this.options.retryMaxMs ?? 15_000;
@@ -532,7 +532,7 @@ export class Pool extends EventEmitter<PoolEvents> {
           // The server may be gone: check it (which moves every job on it), or move this one.
           const reason = describe(error);
           if (isPyrosError(error) && error.kind !== 'lost') void this.check(member, reason);
-          if (job.attempt?.job === inner) this.move(job, member, `${member.display}: ${reason}`);
+          if (job.attempt?.job === inner) this.move(job, member, reason);
           this.changed(member);
           this.dispatch();
           return;
@@ -558,8 +558,14 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 }
 
+/** The cause in a few words: "connection refused", not the whole sentence with the address. */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer';
+  return error.message
+    .replace(/^Cannot connect to ComfyUI at \S+: /, '')
+    .replace(/^The WebSocket to \S+ /, 'the WebSocket ')
+    .replace(/\.$/, '');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -13,11 +13,20 @@ import { loadPlan, reportPatches, resolveRunSettings, type RunSettingsFlags } fr
 import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
 import { onInterrupt } from '../signals.ts';
 
-export interface RunFlags extends CommonFlags, RunSettingsFlags {
+export interface RunFlags extends CommonFlags, Omit<RunSettingsFlags, 'prompt'> {
   preview?: string;
+  /** Repeatable: several prompts make a batch. */
+  prompt?: string[];
+  prompts?: string;
+  count?: string;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
+  const { wantsBatch } = await import('../batch/wants.ts');
+  if (await wantsBatch(flags)) {
+    const { batchCommand } = await import('../batch/command.ts');
+    return batchCommand(workflowArg, flags);
+  }
   const secrets = secretsOf(resolveConnection(flags, {}));
   const reporter = await createReporter(flags, secrets);
   let workflow: ApiWorkflow | undefined;
@@ -26,9 +35,9 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
   try {
     const { config, connection } = await loadSettings(flags);
     secrets.push(...secretsOf(connection));
-    const settings = resolveRunSettings(workflowArg, flags, config);
+    const settings = resolveRunSettings(workflowArg, { ...flags, prompt: flags.prompt?.[0] }, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    const plan = await loadPlan(settings, { prompt: flags.prompt, seed: flags.seed });
+    const plan = await loadPlan(settings, { prompt: flags.prompt?.[0], seed: flags.seed });
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
 
