@@ -8,6 +8,7 @@
  *   npm run bench -- --quick      # fewer samples, 256 MB only (under a minute)
  *   npm run bench -- --peers comfy-ui-client --out /tmp/bench
  *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server
+ *   --no-build skips `node scripts/build.mjs` (the smoke test runs after the suite's build)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +25,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 interface Options {
   quick: boolean;
+  build: boolean;
   server: string | undefined;
   peers: ClientSpec[];
   out: string;
@@ -73,7 +75,7 @@ const THROUGHPUT_STEP_MS = 5;
 const THROUGHPUT_STEPS = 10;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, server: undefined, peers: PEERS, out: join(ROOT, 'bench', 'results') };
+  const options: Options = { quick: false, build: true, server: undefined, peers: PEERS, out: join(ROOT, 'bench', 'results') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -82,6 +84,7 @@ function parseArgs(argv: string[]): Options {
       return next;
     };
     if (arg === '--quick') options.quick = true;
+    else if (arg === '--no-build') options.build = false;
     else if (arg === '--server') options.server = value();
     else if (arg === '--out') options.out = resolve(value());
     else if (arg === '--peers') {
@@ -90,7 +93,7 @@ function parseArgs(argv: string[]): Options {
       const unknown = wanted.filter((name) => name !== 'none' && !PEERS.some((peer) => peer.module === name || peer.packageName === name));
       if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${PEERS.map((peer) => peer.module).join(', ')})`);
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--out DIR]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--out DIR] [--no-build]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -420,8 +423,8 @@ async function main(): Promise<void> {
   if (pinning.server !== undefined) spawnSync('taskset', ['-p', '-c', pinning.server, String(process.pid)], { stdio: 'ignore' });
   log(`pyros bench${options.quick ? ' --quick' : ''}: ${pinning.note}`);
   ensurePeersInstalled(ROOT, log);
-  log('building pyros (node scripts/build.mjs)');
-  if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('the build failed');
+  if (options.build) log('building pyros (node scripts/build.mjs)');
+  if (options.build && spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('the build failed');
 
   const work = await mkdtemp(join(tmpdir(), 'pyros-bench-'));
   const clients = [FLOOR, PYROS, ...options.peers];
