@@ -91,6 +91,8 @@ interface Finish {
 }
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
+/** How long a submitted prompt may take to start before its place in the queue is looked up. */
+const QUEUE_CHECK_DELAY_MS = 25;
 
 export interface JobContext {
   api: ComfyApi;
@@ -413,10 +415,22 @@ export class Job extends EventEmitter<JobEvents> {
     });
   }
 
+  /**
+   * Asks /queue where the prompt stands, a moment later: a prompt that starts at once (the usual
+   * case on an idle server) needs no position, and the request would only slow it down.
+   */
   private async refreshQueuePosition(): Promise<void> {
     if (this.queueRefresh) return;
     this.queueRefresh = (async () => {
       try {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, QUEUE_CHECK_DELAY_MS);
+          this.cleanups.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        if (this.state !== 'queued') return;
         const queue = await this.context.api.queue();
         this.applyQueue(queue);
       } catch (error) {
