@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NodeError, startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
-import { closedPort, runPyros } from '../support/cli.ts';
+import { spawn } from 'node:child_process';
+import { closedPort, PYROS_BIN, runPyros } from '../support/cli.ts';
 import { smallWorkflow } from './helpers.ts';
 
 describe('pyros run --count over a pool', () => {
@@ -84,5 +85,37 @@ describe('pyros run --count over a pool', () => {
     const none = await runPyros(['run', workflowFile, '--count', '2', '--server', dead, '-o', join(root, 'none')], { timeoutMs: 15_000 });
     assert.equal(none.code, 3, none.stderr);
     assert.match(none.stdout, /✖ Cannot reach ComfyUI at http:\/\/127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  it('finishes a batch over `pyros sim --instances 3` when the fault kills one instance halfway', async () => {
+    const sim = spawn(process.execPath, [PYROS_BIN, 'sim', '--port', '0', '--instances', '3', '--step-ms', '5', '--no-previews', '--fault', '2:kill@2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const urls = await new Promise<string[]>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`sim did not start: ${out}`)), 10_000);
+        sim.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const found = [...out.matchAll(/listening on (http:\/\/\S+)/g)].map((m) => m[1] as string);
+          if (found.length === 3) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+      });
+      const result = await runPyros(['run', workflowFile, '--count', '9', '--seed', '50+', ...urls.flatMap((url) => ['--server', url]), '-o', join(root, 'fault'), '--json'], { timeoutMs: 60_000 });
+      assert.equal(result.code, 0, result.stderr);
+      const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const moved = events.filter((event) => event.event === 'moved');
+      assert.ok(moved.length >= 1 && moved.every((event) => event.server === urls[1]), 'jobs moved off the killed instance');
+      const final = events.at(-1);
+      assert.equal(final.succeeded, 9);
+      assert.deepEqual(final.jobs.map((job: { job: number }) => job.job), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'each job once');
+      const movedJobs = final.jobs.filter((job: { attempts: { outcome: string }[] }) => job.attempts.some((attempt) => attempt.outcome === 'moved'));
+      assert.ok(movedJobs.length >= 1);
+      for (const job of movedJobs) assert.notEqual(job.server, urls[1]);
+    } finally {
+      sim.kill('SIGTERM');
+      await new Promise((resolve) => sim.once('exit', resolve));
+    }
   });
 });
