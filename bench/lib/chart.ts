@@ -144,7 +144,7 @@ export function drawChart(title: string, subtitle: string, panels: Panel[]): Uin
     y += 34;
     const max = Math.max(...panel.bars.map((bar) => (Number.isFinite(bar.value) ? bar.value : 0)), 1e-9);
     for (const bar of panel.bars) {
-      canvas.text(16, y + 3, bar.label.slice(0, 15), bar.kind === 'pyros' ? COLORS.pyros : COLORS.text, 2);
+      canvas.text(16, y + 3, bar.label.slice(0, 16), bar.kind === 'pyros' ? COLORS.pyros : COLORS.text, 2);
       const length = Number.isFinite(bar.value) ? Math.max(2, Math.round((bar.value / max) * barArea)) : 0;
       canvas.rect(labelWidth, y + 2, length, rowHeight - 6, COLORS[bar.kind]);
       canvas.text(labelWidth + length + 8, y + 3, bar.text, COLORS.dim, 2);
