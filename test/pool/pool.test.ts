@@ -6,7 +6,7 @@ import { Pool, type PoolJob } from '../../src/client/pool.ts';
 import { isPyrosError } from '../../src/errors.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
 import { closedPort } from '../support/cli.ts';
-import { download, sleep, smallWorkflow, startSims } from './helpers.ts';
+import { download, sleep, smallWorkflow, startSims, until } from './helpers.ts';
 
 const FAST = { probeTimeoutMs: 1_000, retryBaseMs: 100, retryMaxMs: 400, pingIntervalMs: 500, quietCheckMs: 500 } as const;
 
@@ -147,6 +147,31 @@ describe('Pool', () => {
     assert.ok(results.some((r) => r.attempts[0]?.outcome === 'moved' && r.attempts[0].server === hung.url));
     assert.equal(pool.servers()[0]?.state, 'down');
     hung.thaw();
+  });
+
+  it('reports a job that also finished on a server that hung and came back', async () => {
+    const hooks: SimHooks = {};
+    const [healthy] = await startSims(1, { stepMs: 2 });
+    const flaky = await startSim({ port: 0, stepMs: 2, previews: false, hooks });
+    cleanups.push(() => Promise.all([healthy!.close(), flaky.close()]));
+    let frozen = false;
+    hooks.onNodeStart = ({ classType }) => {
+      if (frozen || classType !== 'SaveImage') return;
+      frozen = true;
+      // It stops answering, but finishes the prompt meanwhile, and answers again later.
+      flaky.freeze();
+      setTimeout(() => flaky.thaw(), 2_500);
+    };
+    const pool = new Pool({ servers: [flaky.url, healthy!.url], ...FAST, depth: 1 });
+    cleanups.push(() => pool.close());
+    const duplicates: { server: string; promptId: string }[] = [];
+    pool.on('duplicate', (info) => duplicates.push({ server: info.server, promptId: info.promptId }));
+    const jobs = Array.from({ length: 2 }, (_, i) => pool.run(smallWorkflow(700 + i, { steps: 2 })));
+    const results = await Promise.all(jobs.map((job) => job.result));
+    const moved = results.flatMap((r) => r.attempts.filter((a) => a.outcome === 'moved'));
+    assert.equal(moved.length, 1);
+    await until(() => duplicates.length > 0, 10_000, 'the duplicate report');
+    assert.deepEqual(duplicates, [{ server: flaky.url, promptId: moved[0]!.promptId }]);
   });
 
   it('takes a server back when it returns after a crash', async () => {
