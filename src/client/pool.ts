@@ -282,13 +282,28 @@ export class Pool extends EventEmitter<PoolEvents> {
     return job;
   }
 
-  /** Closes every connection; jobs still waiting fail with a `cancelled` error. */
+  /**
+   * Closes every connection. Jobs that have not finished fail with a `cancelled` error (the
+   * pool stops following them; prompts already on a server are left to run there).
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
-    for (const job of this.waiting.splice(0)) job.fail(new InterruptedError({ promptId: job.promptId, outputs: [], byUser: true }));
+    const closed = (job: PoolJob): PyrosError =>
+      new PyrosError('cancelled', `The pool was closed before job ${job.index + 1} finished (prompt ${job.promptId}).`, {
+        hint: job.server ? `Its outputs can be fetched later with \`pyros fetch ${job.promptId} --server ${job.server}\` if it still runs there.` : undefined,
+      });
+    for (const job of this.waiting.splice(0)) job.fail(closed(job));
     for (const member of this.members) {
+      for (const job of [...member.jobs]) {
+        const error = closed(job);
+        job.attempt?.detach();
+        job.attempt?.job.abandon(error);
+        job.attempt = undefined;
+        job.fail(error);
+      }
+      member.jobs.clear();
       if (member.retryTimer) clearTimeout(member.retryTimer);
       for (const cleanup of member.cleanups.splice(0)) cleanup();
       member.state = 'closed';

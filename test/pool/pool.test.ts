@@ -208,6 +208,25 @@ describe('Pool', () => {
     assert.equal(results.length, 16);
   });
 
+  it('fails the jobs it still follows when it is closed', async () => {
+    const [sim] = await startSims(1, { stepMs: 20 });
+    cleanups.push(() => sim!.close());
+    const pool = new Pool({ servers: [sim!.url], ...FAST });
+    const running = pool.run(smallWorkflow(800, { steps: 50 }));
+    const waiting = pool.run(smallWorkflow(801));
+    const queuedBehind = pool.run(smallWorkflow(802));
+    await new Promise<void>((resolve) => running.once('started', () => resolve()));
+    pool.close();
+    for (const job of [running, waiting, queuedBehind]) {
+      const error = await job.result.then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      assert.ok(isPyrosError(error) && error.kind === 'cancelled', String(error));
+    }
+    assert.throws(() => pool.run(smallWorkflow(803)), /closed/);
+  });
+
   it('runs everything on the others when a server is never up, and fails fast when none is', async () => {
     const sim = await startSim({ port: 0, stepMs: 1, previews: false });
     cleanups.push(() => sim.close());

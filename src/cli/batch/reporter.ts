@@ -155,6 +155,7 @@ export class HumanBatchReporter implements BatchReporter {
 
 /** `--json`: every event of every job, with the job number and the server that runs it. */
 export class JsonBatchReporter implements BatchReporter {
+  private readonly serverStates = new Map<string, string>();
   private readonly out: NodeJS.WritableStream;
   private readonly secrets: readonly string[];
   private readonly verbose: boolean;
@@ -183,6 +184,10 @@ export class JsonBatchReporter implements BatchReporter {
   }
 
   server(info: PoolServerInfo): void {
+    // The pool reports every change of load too; a script wants the changes of state.
+    const key = `${info.state}\0${info.reason ?? ''}`;
+    if (this.serverStates.get(info.server) === key) return;
+    this.serverStates.set(info.server, key);
     this.emit('server', { server: info.server, state: info.state, reason: info.reason, retry_in_ms: info.retryInMs, jobs: info.jobs, remaining: info.remaining });
   }
 
