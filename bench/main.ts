@@ -7,7 +7,7 @@
  *   npm run bench                 # full run (under 10 minutes on 2 cores)
  *   npm run bench -- --quick      # fewer samples, 256 MB only (under a minute)
  *   npm run bench -- --peers comfy-ui-client --out /tmp/bench
- *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server
+ *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only)
  *   --no-build skips `node scripts/build.mjs` (the smoke test runs after the suite's build)
  */
 import { spawnSync } from 'node:child_process';
@@ -111,6 +111,13 @@ function log(line: string): void {
  * start listening only after that answer wait forever.
  */
 function tinyWorkflow(seed: number): Record<string, unknown> {
+  if (modelFree) {
+    // Another server has none of the simulator's models: a flat image (its colour keeps jobs distinct).
+    return {
+      '1': { class_type: 'EmptyImage', inputs: { width: 64, height: 64, batch_size: 1, color: seed % 16777215 } },
+      '2': { class_type: 'SaveImage', inputs: { filename_prefix: 'bench', images: ['1', 0] } },
+    };
+  }
   return {
     '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sim-v1.safetensors' } },
     '5': { class_type: 'EmptyLatentImage', inputs: { width: 16, height: 16, batch_size: 1 } },
@@ -139,6 +146,8 @@ function throughputWorkflow(): Record<string, unknown> {
   };
 }
 
+/** Set with --server: the tiny job then uses core nodes only. */
+let modelFree = false;
 let seedCounter = Math.floor(Math.random() * 1_000_000_000);
 const nextSeed = (): number => ++seedCounter;
 
@@ -426,6 +435,7 @@ async function main(): Promise<void> {
   if (options.build) log('building pyros (node scripts/build.mjs)');
   if (options.build && spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('the build failed');
 
+  modelFree = options.server !== undefined;
   const work = await mkdtemp(join(tmpdir(), 'pyros-bench-'));
   const clients = [FLOOR, PYROS, ...options.peers];
   const sections: Record<string, unknown> = {};
