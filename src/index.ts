@@ -1,5 +1,6 @@
 /** pyros as a library: drive ComfyUI from TypeScript. No terminal code is reachable from here. */
 export { Client, type ClientOptions } from './client/client.ts';
+export { Pool, PoolJob, type PoolOptions, type PoolEvents, type PoolJobEvents, type PoolJobResult, type PoolAttempt, type PoolServerInfo, type ServerState } from './client/pool.ts';
 export { Job, type JobEvents, type JobOptions, type JobResult, type PromptWarning, type QueuePosition, type Submission } from './client/job.ts';
 export { ComfyApi, PromptRejectedError, type PromptRequest, type QueueEntry, type QueueState } from './client/api.ts';
 export { ComfySocket, UpgradeRefusedError, backoffDelay, type SocketEvents, type SocketOptions } from './client/socket.ts';

@@ -10,7 +10,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function connectionOptions(command: Command): Command {
   return command
-    .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188)', collect)
+    .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188); repeat it for a pool (run)', collect)
     .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed; env COMFYUI_TOKEN sends a bearer token)", collect)
     .option('--insecure', 'skip TLS certificate verification (not recommended; prints a warning)')
     .option('--request-timeout <duration>', 'fail an HTTP request that is silent this long (default 30s)')
@@ -69,15 +69,17 @@ export function buildProgram(): Command {
       .command('run')
       .description('patch a workflow (API format), submit it, follow it and save its outputs')
       .argument('[workflow]', 'workflow file exported from ComfyUI with "Export (API)" (default: from the config file)')
-      .option('-p, --prompt <text>', 'prompt text, put into the detected or configured prompt input')
-      .option('-s, --seed <n|random>', 'seed for every sampler (an integer, or "random")')
+      .option('-p, --prompt <text>', 'prompt text, put into the detected or configured prompt input (repeatable: a batch of every prompt × --count)', collect)
+      .option('--prompts <file>', 'a batch of prompts, one per line')
+      .option('-n, --count <n>', 'run N jobs (of every prompt)')
+      .option('-s, --seed <n|n+|random>', 'seed for every sampler: N, "random" (a fresh one per job), or N+ (N, N+1, … per job)')
       .option('--prompt-input <node.input>', 'input that takes --prompt, NODE being an id or a title (env PYROS_PROMPT_INPUT)')
       .option('--seed-input <node.input>', 'input that takes --seed (env PYROS_SEED_INPUT)')
       .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string; =@FILE uploads FILE (repeatable)', collect)
       .option('--input <file>', 'upload an image into the next image loader (LoadImage, LoadImageMask…) in node-id order (repeatable)', collect)
       .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
       .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
-      .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m')
+      .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m (per job in a batch)')
       .option('--retry <n>', 'resubmit up to N times when the server loses the prompt (restart) or the connection fails before it is submitted')
       .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto'))
       .option('--show', 'draw the finished image once in the terminal')
@@ -92,6 +94,11 @@ Examples:
   pyros run flow.json --json | jq -c 'select(.event == "saved")'
   pyros run flow.json --prompt "a __color__ __animal__, __style__" --seed random
   pyros run img2img.json --input photo.png --set "Load Image (as Mask).image=@mask.png"
+  pyros run flow.json --count 8 --seed 1000+ --server http://gpu1:8188 --server http://gpu2:8188
+  pyros run flow.json --prompts prompts.txt --count 2 --seed random
+
+Several --server (or "servers" in the config file) make a pool: each job goes to the live
+server with the fewest jobs ahead of it; jobs of a server that dies move to the others.
 
 Outputs are saved as they are named on the server (never overwriting a file), each with
 NAME.txt (the prompt as submitted) and NAME.json (prompt id, seed, server, timings, workflow).
@@ -201,6 +208,9 @@ ${EXIT_CODE_HELP}
     .option('--step-ms <ms>', 'time per sampler step', '30')
     .option('--no-previews', 'send no preview frames (like ComfyUI without --preview-method)')
     .option('--data-dir <dir>', 'where outputs, temp files and uploads are kept (default: a temporary folder)')
+    .option('--instances <n>', 'start N simulators on consecutive ports (from --port; 0 picks free ones)', '1')
+    .option('--fault <spec>', 'make an instance die or hang mid-batch: INSTANCE:kill@N or INSTANCE:hang@N, +MS to come back (repeatable)', collect)
+    .option('--output-size <size>', 'pad every saved output to this size (e.g. 256M, 1G; sparse, for download tests)')
     .action(async (flags) => {
       const { simCommand } = await import('./commands/sim.ts');
       await exitWith(simCommand(flags));

@@ -91,6 +91,8 @@ interface Finish {
 }
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
+/** How long a submitted prompt may take to start before its place in the queue is looked up. */
+const QUEUE_CHECK_DELAY_MS = 25;
 
 /** How long a timed-out job waits for the server to confirm its cancellation. */
 const CANCEL_GRACE_MS = 5_000;
@@ -193,6 +195,14 @@ export class Job extends EventEmitter<JobEvents> {
         }),
       });
     }
+  }
+
+  /**
+   * Stops following the job without asking the server anything (it is gone or hung): the result
+   * rejects with `error` at once. A Pool uses this to move the job to another server.
+   */
+  abandon(error: Error): void {
+    this.finish({ error });
   }
 
   private async cancelOnServer(): Promise<void> {
@@ -456,10 +466,22 @@ export class Job extends EventEmitter<JobEvents> {
     });
   }
 
+  /**
+   * Asks /queue where the prompt stands, a moment later: a prompt that starts at once (the usual
+   * case on an idle server) needs no position, and the request would only slow it down.
+   */
   private async refreshQueuePosition(): Promise<void> {
     if (this.queueRefresh) return;
     this.queueRefresh = (async () => {
       try {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, QUEUE_CHECK_DELAY_MS);
+          this.cleanups.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        if (this.state !== 'queued') return;
         const queue = await this.context.api.queue();
         this.applyQueue(queue);
       } catch (error) {

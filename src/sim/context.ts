@@ -1,4 +1,5 @@
 /** Everything the routes share: one instance per running simulator. */
+import type { Duplex } from 'node:stream';
 import type { Catalogue } from './catalogue/catalogue.ts';
 import type { History } from './history.ts';
 import type { SimHooks } from './hooks.ts';
@@ -19,6 +20,10 @@ export interface SimContext {
   hooks: SimHooks;
   settings: SimSettings;
   log: (line: string) => void;
+  /** Set by `freeze()`: requests and WebSocket upgrades are left unanswered. */
+  frozen: boolean;
+  /** WebSocket upgrades left unanswered while frozen. */
+  hanging: Set<Duplex>;
 }
 
 /** ComfyUI's default client_max_size, also announced as max_upload_size. */

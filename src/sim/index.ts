@@ -43,13 +43,25 @@ export interface SimOptions {
   log?: (line: string) => void;
   /** Fault-injection seam: consulted by the routes, the socket hub and the executor (see hooks.ts). */
   hooks?: SimHooks;
+  /** Pads every saved output to this many bytes (sparse, streamed): large downloads for benchmarks. */
+  outputBytes?: number;
 }
 
 export interface SimServer {
   url: string;
   port: number;
   dataDir: string;
+  /** Stops gracefully: the running prompt is interrupted, then connections close. */
   close(): Promise<void>;
+  /**
+   * Dies like a killed process: every connection is reset at once and nothing more is sent; the
+   * running prompt never finishes. Resolves when the port is free (restart with `startSim`).
+   */
+  kill(): Promise<void>;
+  /** Stops answering, like a hung process: requests and upgrades hang, frames and pongs stop. */
+  freeze(): void;
+  /** Answers again after `freeze()` (requests that arrived meanwhile stay unanswered). */
+  thaw(): void;
 }
 
 export async function startSim(options: SimOptions = {}): Promise<SimServer> {
@@ -62,6 +74,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
     stepMs: Math.max(0, options.stepMs ?? 30),
     previews: options.previews ?? true,
     previewSize: Math.max(8, Math.round(options.previewSize ?? 256)),
+    outputBytes: Math.max(0, Math.floor(options.outputBytes ?? 0)),
   };
 
   const storage = await Storage.open(dataDir);
@@ -74,7 +87,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   const queue = new PromptQueue(() => hub.broadcastStatus());
   queueHolder.queue = queue;
 
-  const context: SimContext = { storage, env, catalogue, queue, history, hub, interrupt, hooks, settings, log };
+  const context: SimContext = { storage, env, catalogue, queue, history, hub, interrupt, hooks, settings, log, frozen: false, hanging: new Set() };
   const executor = new Executor({ catalogue, hub, env, interrupt, hooks, settings, log });
   const worker = new Worker(queue, executor, history, hub, interrupt, log);
   const server = createHttpServer(context);
@@ -92,18 +105,37 @@ export async function startSim(options: SimOptions = {}): Promise<SimServer> {
   log(`pyros simulator listening on ${url} (data in ${dataDir})`);
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
+  const shutdown = (graceful: boolean): Promise<void> => {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
+      for (const socket of context.hanging) socket.destroy();
+      if (!graceful) server.closeAllConnections();
       // A run stuck in a hook must not keep the server from closing.
-      await Promise.race([worker.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
-      server.closeAllConnections();
+      const workerStopped = Promise.race([worker.stop(), new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+      const cleanup = workerStopped.then(async () => {
+        server.closeAllConnections();
+        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      });
+      if (graceful) await cleanup;
       await stopped;
-      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     })();
     return closing;
   };
 
-  return { url, port, dataDir, close };
+  return {
+    url,
+    port,
+    dataDir,
+    close: () => shutdown(true),
+    kill: () => shutdown(false),
+    freeze: () => {
+      context.frozen = true;
+      hub.freeze();
+    },
+    thaw: () => {
+      context.frozen = false;
+      hub.thaw();
+    },
+  };
 }

@@ -41,6 +41,7 @@ export function createHttpServer(context: SimContext): Server {
   const { hooks, hub, log } = context;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (context.frozen) return; // a hung server: the request waits forever
     const { path, query } = splitUrl(req.url ?? '/');
     try {
       if (hooks.onRequest && (await hooks.onRequest({ method: req.method ?? 'GET', path, query, req, res }))) return;
@@ -62,6 +63,12 @@ export function createHttpServer(context: SimContext): Server {
   server.headersTimeout = KEEP_ALIVE_MS + 5_000;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (context.frozen) {
+      // Left hanging; the HTTP server no longer tracks an upgraded socket, so close() must end it.
+      context.hanging.add(socket);
+      socket.once('close', () => context.hanging.delete(socket));
+      return;
+    }
     const { path, query } = splitUrl(req.url ?? '/');
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');

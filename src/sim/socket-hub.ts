@@ -30,6 +30,8 @@ export class SocketHub {
   private readonly log: (line: string) => void;
   private readonly queueRemaining: () => number;
   activeNode: ActiveNode | undefined;
+  /** A hung server sends nothing and reads nothing (so pings go unanswered). */
+  private frozen = false;
 
   constructor(hooks: SimHooks, queueRemaining: () => number, log: (line: string) => void) {
     this.hooks = hooks;
@@ -75,6 +77,7 @@ export class SocketHub {
   }
 
   private sendTo(client: Client, data: string | Buffer, binary: boolean): void {
+    if (this.frozen) return;
     if (client.socket.readyState !== WebSocket.OPEN) return;
     if (this.hooks.onSocketFrame && this.hooks.onSocketFrame({ clientId: client.id, socket: client.socket, data, binary }) === false) return;
     if (client.socket.readyState !== WebSocket.OPEN) return;
@@ -109,11 +112,26 @@ export class SocketHub {
     return Boolean(this.clients.get(clientId)?.flags[feature]);
   }
 
+  freeze(): void {
+    this.frozen = true;
+    for (const client of this.clients.values()) rawSocket(client.socket)?.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const client of this.clients.values()) rawSocket(client.socket)?.resume();
+  }
+
   closeAll(): void {
     for (const client of this.clients.values()) client.socket.terminate();
     this.clients.clear();
     this.server.close();
   }
+}
+
+/** The TCP socket under a ws connection (not part of ws's typed API). */
+function rawSocket(socket: WebSocket): Duplex | undefined {
+  return (socket as unknown as { _socket?: Duplex })._socket;
 }
 
 function statusMessage(queueRemaining: number, sid?: string): string {

@@ -11,7 +11,7 @@ import type { PreviewChoice } from './preview/detect.ts';
 import { PreviewPipeline, type PreviewPipelineStats } from './preview/pipeline.ts';
 import { createPreviewRenderer, type PreviewRenderer } from './preview/render.ts';
 import type { ModelChange, ProgressModel } from './progress-model.ts';
-import { STATUS_ROWS, statusLines } from './status-lines.ts';
+import { STATUS_ROWS, statusLines, type StatusOptions } from './status-lines.ts';
 import { textWidth } from './text.ts';
 
 /** The parts of a tty.WriteStream the display uses; any object with `write` will do in tests. */
@@ -41,6 +41,8 @@ export interface LiveDisplayOptions {
   /** Restore the terminal on exit and on unhandled SIGINT/SIGTERM (default true). */
   guardExit?: boolean;
   now?: () => number;
+  /** Other text rows than a job's (e.g. a batch view): drawn below the preview, at most `rows` of them. */
+  status?: { rows: number; lines(options: StatusOptions): string[] };
 }
 
 export interface LiveDisplayStats {
@@ -206,7 +208,7 @@ export class LiveDisplay {
 
   /** The space offered to the preview: the terminal above the status rows, within the limits. */
   private previewBox(): CellSize | undefined {
-    const available = this.rows() - STATUS_ROWS;
+    const available = this.rows() - (this.options.status?.rows ?? STATUS_ROWS);
     const cols = Math.min(this.columns(), this.options.maxPreviewCols ?? Number.POSITIVE_INFINITY);
     const maxRows = this.options.maxPreviewRows ?? 24;
     if (this.options.preview?.protocol === 'blocks') {
@@ -218,12 +220,8 @@ export class LiveDisplay {
   }
 
   private statusRows(): { lines: string[]; widths: number[] } {
-    const lines = statusLines(this.options.model, {
-      width: this.columns(),
-      color: this.options.color,
-      timeMs: this.now(),
-      spinner: this.spinner,
-    });
+    const options: StatusOptions = { width: this.columns(), color: this.options.color, timeMs: this.now(), spinner: this.spinner };
+    const lines = this.options.status ? this.options.status.lines(options) : statusLines(this.options.model, options);
     return { lines, widths: lines.map((line) => textWidth(line)) };
   }
 

@@ -2,8 +2,8 @@
  * Terminal text: measuring, truncating to a width, colouring. Everything that reaches a terminal
  * row goes through `fitToWidth`, so a row never wraps (a wrapped row breaks in-place redraw).
  */
+import { createRequire } from 'node:module';
 import { styleText } from 'node:util';
-import stringWidth from 'string-width';
 
 export type Style = Parameters<typeof styleText>[0];
 
@@ -15,7 +15,17 @@ export interface Segment {
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
 const ELLIPSIS = '…';
-const graphemes = new Intl.Segmenter();
+/** Printable ASCII (and the few symbols pyros prints) is one column per character: no need for the Unicode tables. */
+const PRINTABLE_ASCII = /^[\x20-\x7e×·…→✔✖⚠↻]*$/;
+// Both are loaded on first use: they cost milliseconds at start-up that plain output never needs.
+let graphemes: Intl.Segmenter | undefined;
+let unicodeWidth: ((text: string) => number) | undefined;
+
+function stringWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length;
+  unicodeWidth ??= (createRequire(import.meta.url)('string-width') as { default: (text: string) => number }).default;
+  return unicodeWidth(text);
+}
 
 /** Node titles and file names come from workflows and servers: keep their control bytes out of the terminal. */
 export function sanitize(text: string): string {
@@ -41,6 +51,7 @@ export function truncate(text: string, width: number): string {
   if (stringWidth(text) <= width) return text;
   let used = 0;
   let out = '';
+  graphemes ??= new Intl.Segmenter();
   for (const { segment } of graphemes.segment(text)) {
     const w = stringWidth(segment);
     if (used + w > width - 1) break;

@@ -22,7 +22,7 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     }
     return await runCommand(exampleWorkflow(), {
       server: [sim.url],
-      prompt: 'a lighthouse on a cliff at dusk, oil painting, warm light',
+      prompt: ['a lighthouse on a cliff at dusk, oil painting, warm light'],
       seed: 'random',
       output: flags.output,
       json: flags.json,

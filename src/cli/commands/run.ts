@@ -4,31 +4,40 @@
  */
 import type { Client } from '../../client/client.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
 import { parseDuration } from '../durations.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
-import { createReporter } from '../reporters/create.ts';
-import { removeTempFilesSync } from '../../outputs/atomic.ts';
 import { openInViewer } from '../open-file.ts';
 import { prepareRun } from '../prepare-run.ts';
 import { reportExpansion, variableDirsFor } from '../prompt-variables.ts';
+import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
+import { createReporter } from '../reporters/create.ts';
 import { parseRetries, runWithRetries } from '../retry.ts';
 import { outcomeReport } from '../run-job.ts';
 import { reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
 import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
-import { uploadInputs } from '../uploads.ts';
 import { onInterrupt } from '../signals.ts';
+import { uploadInputs } from '../uploads.ts';
 
-export interface RunFlags extends CommonFlags, RunSettingsFlags {
+export interface RunFlags extends CommonFlags, Omit<RunSettingsFlags, 'prompt'> {
   preview?: string;
   show?: boolean;
   open?: boolean;
   vars?: string;
   input?: string[];
   retry?: string;
+  /** Repeatable: several prompts make a batch. */
+  prompt?: string[];
+  prompts?: string;
+  count?: string;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
+  const { wantsBatch } = await import('../batch/wants.ts');
+  if (await wantsBatch(flags)) {
+    const { batchCommand } = await import('../batch/command.ts');
+    return batchCommand(workflowArg, flags);
+  }
   const secrets = secretsOf(resolveConnection(flags, {}));
   const reporter = await createReporter(flags, secrets);
   let workflow: ApiWorkflow | undefined;
@@ -37,10 +46,10 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
   try {
     const { config, connection } = await loadSettings(flags);
     secrets.push(...secretsOf(connection));
-    const settings = resolveRunSettings(workflowArg, flags, config);
+    const settings = resolveRunSettings(workflowArg, { ...flags, prompt: flags.prompt?.[0] }, config);
     const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
     const retries = parseRetries(flags.retry);
-    const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt, seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
+    const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt?.[0], seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
     workflow = plan.patched.workflow;
     reportPatches(reporter, plan.patched);
     reportExpansion(reporter, expansion);

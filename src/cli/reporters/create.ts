@@ -1,5 +1,6 @@
-import { createDisplay, detectPreview, PREVIEW_MODES, type PreviewMode } from '../../ui/index.ts';
 import { PyrosError } from '../../errors.ts';
+import { PREVIEW_MODES, type PreviewMode } from '../../ui/preview/detect.ts';
+import { chooseDisplayMode } from '../../ui/plain.ts';
 import type { CommonFlags } from '../settings.ts';
 import { HumanReporter } from './human.ts';
 import { JsonReporter } from './json.ts';
@@ -13,13 +14,21 @@ export function parsePreviewMode(value: string | undefined): PreviewMode {
   return mode;
 }
 
-/** JSON with --json; otherwise the display on stderr (live on a terminal, plain lines elsewhere). */
+/**
+ * JSON with --json; otherwise the display on stderr: live on a terminal, plain lines elsewhere.
+ * The live view (and its image decoders) is only loaded when it is used.
+ */
 export async function createReporter(flags: CommonFlags & { preview?: string; show?: boolean }, secrets: readonly string[]): Promise<Reporter> {
   const verbose = Boolean(flags.verbose);
   if (flags.json) return new JsonReporter({ secrets, verbose });
   const stream = process.stderr;
   const color = flags.color !== false;
   const previewMode = parsePreviewMode(flags.preview);
+  if (chooseDisplayMode({ isTTY: stream.isTTY, color }) === 'plain') {
+    const { createPlainDisplay } = await import('../../ui/plain.ts');
+    return new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
+  }
+  const { createDisplay, detectPreview } = await import('../../ui/index.ts');
   const wantsImages = stream.isTTY && (previewMode !== 'off' || flags.show);
   const preview = wantsImages ? await detectPreview({ mode: previewMode === 'off' ? 'auto' : previewMode, stdout: stream }) : undefined;
   const display = createDisplay({ stream, color, preview: previewMode === 'off' ? 'off' : (preview ?? 'off') });

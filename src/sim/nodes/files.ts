@@ -3,7 +3,7 @@
  * embedded), PreviewImage (temp/) and SaveImageWebsocket (images only as socket frames).
  */
 import { createHash, randomInt } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NodeError, nodeFrame } from '../errors.ts';
 import { decodeJpeg, isJpeg, isPng } from '../imaging/jpeg.ts';
@@ -79,6 +79,8 @@ async function saveImages(
       await mkdir(target.folder, { recursive: true });
       await writeFile(path, png);
     });
+    // A large output for download tests: the PNG followed by a hole of zeros (no memory, no disk).
+    if (type === 'output' && context.settings.outputBytes > png.length) await truncate(path, context.settings.outputBytes);
     results.push({ filename, subfolder: target.subfolder, type });
     counter += 1;
   }

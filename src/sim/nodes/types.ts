@@ -19,6 +19,8 @@ export interface SimSettings {
   stepMs: number;
   previews: boolean;
   previewSize: number;
+  /** Saved outputs are padded to this many bytes (a sparse file: cheap to make, streamed by /view); 0 = off. */
+  outputBytes: number;
 }
 
 export interface NodeContext extends NodeEnvironment {

@@ -1,0 +1,252 @@
+/** Pool behaviour over real sockets against several simulator instances. */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Client } from '../../src/client/client.ts';
+import { Pool, type PoolJob } from '../../src/client/pool.ts';
+import { isPyrosError } from '../../src/errors.ts';
+import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
+import { closedPort } from '../support/cli.ts';
+import { download, sleep, smallWorkflow, startSims, until } from './helpers.ts';
+
+const FAST = { probeTimeoutMs: 1_000, retryBaseMs: 100, retryMaxMs: 400, pingIntervalMs: 500, quietCheckMs: 500 } as const;
+
+/** The outputs of each workflow run alone on a healthy server: what every pool run must reproduce. */
+async function referenceOutputs(workflows: ReturnType<typeof smallWorkflow>[]): Promise<Buffer[][]> {
+  const sim = await startSim({ port: 0, stepMs: 0, previews: false });
+  const client = new Client({ server: sim.url });
+  try {
+    const outputs: Buffer[][] = [];
+    for (const workflow of workflows) outputs.push(await download(client, await client.run(workflow).result));
+    return outputs;
+  } finally {
+    client.close();
+    await sim.close();
+  }
+}
+
+describe('Pool', () => {
+  const cleanups: (() => unknown)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('sends each job to the live server with the fewest jobs ahead, counting other clients’ prompts', async () => {
+    const sims = await startSims(3, { stepMs: 2 });
+    cleanups.push(() => Promise.all(sims.map((sim) => sim.close())));
+    const [busy, a, b] = sims as [SimServer, SimServer, SimServer];
+    // Another client keeps the first server busy for a while.
+    const other = new Client({ server: busy.url });
+    cleanups.push(() => other.close());
+    const foreign = [1, 2, 3].map((seed) => other.run(smallWorkflow(seed, { steps: 60 })));
+    await Promise.all(foreign.map((job) => new Promise<void>((resolve) => job.once('submitted', () => resolve()))));
+
+    const pool = new Pool({ servers: [busy.url, a.url, b.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const order: string[] = [];
+    pool.on('dispatched', (info) => order.push(info.server));
+    const jobs = Array.from({ length: 4 }, (_, i) => pool.run(smallWorkflow(100 + i)));
+    const results = await Promise.all(jobs.map((job) => job.result));
+    assert.equal(order.length, 4);
+    assert.ok(!order.includes(busy.url), `no job for the server with three foreign prompts ahead: ${order.join(', ')}`);
+    assert.deepEqual(new Set(order), new Set([a.url, b.url]), 'both idle servers took work');
+    assert.deepEqual(results.map((r) => r.server), jobs.map((job) => job.server));
+    await Promise.all(foreign.map((job) => job.result));
+  });
+
+  it('gives work to a server that joins a slow pool at once', async () => {
+    const [slow, fresh] = await startSims(2);
+    cleanups.push(() => Promise.all([slow, fresh].map((sim) => sim?.close())));
+    const pool = new Pool({ servers: [slow!.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const jobs = Array.from({ length: 6 }, (_, i) => pool.run(smallWorkflow(200 + i, { steps: 40 })));
+    await new Promise<void>((resolve) => jobs[0]!.once('started', () => resolve()));
+    const joinedAt = Date.now();
+    pool.add(fresh!.url);
+    const firstOnFresh = await new Promise<number>((resolve) => {
+      pool.on('dispatched', (info) => {
+        if (info.server === fresh!.url) resolve(Date.now());
+      });
+    });
+    const firstDone = await jobs[0]!.result;
+    assert.equal(firstDone.server, slow!.url);
+    assert.ok(firstOnFresh - joinedAt < 1_000, 'the new server took a job without waiting for the slow one');
+    const results = await Promise.all(jobs.map((job) => job.result));
+    assert.ok(results.some((r) => r.server === fresh!.url));
+  });
+
+  it('finishes every job when a server is killed mid-batch: outputs byte-identical, each job once', async () => {
+    const hooks: SimHooks = {};
+    const sims = [await startSim({ port: 0, stepMs: 1, previews: false }), await startSim({ port: 0, stepMs: 1, previews: false, hooks }), await startSim({ port: 0, stepMs: 1, previews: false })];
+    cleanups.push(() => Promise.all(sims.map((sim) => sim.close())));
+    const victim = sims[1] as SimServer;
+    // Dies while its second prompt is between its two outputs: the first is already listed.
+    const prompts = new Set<string>();
+    let killedPrompt: string | undefined;
+    // The job it finished first is downloaded before it dies (a dead server's files are gone).
+    let firstSaved!: () => void;
+    const firstSavedThere = new Promise<void>((resolve) => (firstSaved = resolve));
+    hooks.onNodeStart = async ({ promptId, nodeId }) => {
+      prompts.add(promptId);
+      if (prompts.size === 2 && nodeId === '11' && !killedPrompt) {
+        await firstSavedThere;
+        killedPrompt = promptId;
+        void victim.kill();
+        await new Promise<never>(() => undefined);
+      }
+    };
+    const workflows = Array.from({ length: 12 }, (_, i) => smallWorkflow(300 + i, { outputs: 2 }));
+    const pool = new Pool({ servers: sims.map((sim) => sim.url), ...FAST });
+    cleanups.push(() => pool.close());
+    const moved: string[] = [];
+    pool.on('moved', (info) => moved.push(info.promptId));
+    const jobs: PoolJob[] = workflows.map((workflow) => pool.run(workflow));
+    const finished = await Promise.all(
+      jobs.map(async (job) => {
+        const result = await job.result;
+        const files = await download(result.client, result);
+        if (result.server === victim.url) firstSaved();
+        return { result, files };
+      }),
+    );
+    const results = finished.map((f) => f.result);
+
+    assert.ok(killedPrompt, 'the server was killed mid-run');
+    assert.ok(moved.includes(killedPrompt), 'the job it was running moved');
+    const victimState = pool.servers().find((s) => s.server === victim.url);
+    assert.equal(victimState?.state, 'down');
+    const reference = await referenceOutputs(workflows);
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.outputs.length, 2, `job ${i} has both outputs of a finished run`);
+      assert.deepEqual(finished[i]?.files, reference[i], `job ${i}: same bytes as a run on a healthy server`);
+      const done = result.attempts.filter((attempt) => attempt.outcome === 'done');
+      assert.equal(done.length, 1, `job ${i} finished exactly once`);
+    }
+    const movedJob = results.find((r) => r.attempts.some((a) => a.promptId === killedPrompt));
+    assert.deepEqual(movedJob?.attempts.map((a) => a.outcome), ['moved', 'done']);
+    assert.notEqual(movedJob?.server, victim.url, 'the moved job finished on a live server');
+    assert.equal(results.filter((r) => r.server === victim.url).length, 1, 'only the job finished before the crash counts for the dead server');
+  });
+
+  it('moves the jobs of a server that stops answering', async () => {
+    const hooks: SimHooks = {};
+    const [healthy] = await startSims(1);
+    const hung = await startSim({ port: 0, stepMs: 1, previews: false, hooks });
+    cleanups.push(() => Promise.all([healthy!.close(), hung.close()]));
+    let frozen = false;
+    hooks.onNodeStart = ({ classType }) => {
+      if (frozen || classType !== 'SaveImage') return;
+      frozen = true;
+      hung.freeze();
+    };
+    const pool = new Pool({ servers: [hung.url, healthy!.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const jobs = Array.from({ length: 6 }, (_, i) => pool.run(smallWorkflow(600 + i)));
+    const results = await Promise.all(jobs.map((job) => job.result));
+    assert.ok(frozen);
+    assert.ok(results.every((r) => r.server === healthy!.url), 'every job finished on the server that answers');
+    assert.ok(results.some((r) => r.attempts[0]?.outcome === 'moved' && r.attempts[0].server === hung.url));
+    assert.equal(pool.servers()[0]?.state, 'down');
+    hung.thaw();
+  });
+
+  it('reports a job that also finished on a server that hung and came back', async () => {
+    const hooks: SimHooks = {};
+    const [healthy] = await startSims(1, { stepMs: 2 });
+    const flaky = await startSim({ port: 0, stepMs: 2, previews: false, hooks });
+    cleanups.push(() => Promise.all([healthy!.close(), flaky.close()]));
+    let frozen = false;
+    hooks.onNodeStart = ({ classType }) => {
+      if (frozen || classType !== 'SaveImage') return;
+      frozen = true;
+      // It stops answering, but finishes the prompt meanwhile, and answers again later.
+      flaky.freeze();
+      setTimeout(() => flaky.thaw(), 2_500);
+    };
+    const pool = new Pool({ servers: [flaky.url, healthy!.url], ...FAST, depth: 1 });
+    cleanups.push(() => pool.close());
+    const duplicates: { server: string; promptId: string }[] = [];
+    pool.on('duplicate', (info) => duplicates.push({ server: info.server, promptId: info.promptId }));
+    const jobs = Array.from({ length: 2 }, (_, i) => pool.run(smallWorkflow(700 + i, { steps: 2 })));
+    const results = await Promise.all(jobs.map((job) => job.result));
+    const moved = results.flatMap((r) => r.attempts.filter((a) => a.outcome === 'moved'));
+    assert.equal(moved.length, 1);
+    await until(() => duplicates.length > 0, 10_000, 'the duplicate report');
+    assert.deepEqual(duplicates, [{ server: flaky.url, promptId: moved[0]!.promptId }]);
+  });
+
+  it('takes a server back when it returns after a crash', async () => {
+    const hooks: SimHooks = {};
+    let victim = await startSim({ port: 0, stepMs: 1, previews: false, hooks });
+    const steady = await startSim({ port: 0, stepMs: 5, previews: false });
+    const port = victim.port;
+    const dataDir = victim.dataDir;
+    cleanups.push(() => Promise.all([victim.close(), steady.close()]));
+    let restarted = false;
+    hooks.onNodeStart = async ({ classType }) => {
+      if (restarted || classType !== 'SaveImage') return;
+      restarted = true;
+      void victim.kill().then(async () => {
+        await sleep(300);
+        victim = await startSim({ port, dataDir, stepMs: 1, previews: false });
+      });
+      await new Promise<never>(() => undefined);
+    };
+    const pool = new Pool({ servers: [`http://127.0.0.1:${port}`, steady.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const states: string[] = [];
+    let afterReturn = 0;
+    pool.on('server', (info) => {
+      if (info.index === 0 && states.at(-1) !== info.state) states.push(info.state);
+    });
+    pool.on('dispatched', (info) => {
+      if (info.server === `http://127.0.0.1:${port}` && states.join() === 'up,down,up') afterReturn += 1;
+    });
+    const jobs = Array.from({ length: 16 }, (_, i) => pool.run(smallWorkflow(400 + i, { steps: 20 })));
+    const results = await Promise.all(jobs.map((job) => job.result));
+    assert.deepEqual(states.slice(0, 3), ['up', 'down', 'up'], `states of the crashed server: ${states.join(' → ')}`);
+    assert.ok(afterReturn > 0, 'the returning server took jobs again');
+    assert.equal(results.length, 16);
+  });
+
+  it('fails the jobs it still follows when it is closed', async () => {
+    const [sim] = await startSims(1, { stepMs: 20 });
+    cleanups.push(() => sim!.close());
+    const pool = new Pool({ servers: [sim!.url], ...FAST });
+    const running = pool.run(smallWorkflow(800, { steps: 50 }));
+    const waiting = pool.run(smallWorkflow(801));
+    const queuedBehind = pool.run(smallWorkflow(802));
+    await new Promise<void>((resolve) => running.once('started', () => resolve()));
+    pool.close();
+    for (const job of [running, waiting, queuedBehind]) {
+      const error = await job.result.then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      assert.ok(isPyrosError(error) && error.kind === 'cancelled', String(error));
+    }
+    assert.throws(() => pool.run(smallWorkflow(803)), /closed/);
+  });
+
+  it('runs everything on the others when a server is never up, and fails fast when none is', async () => {
+    const sim = await startSim({ port: 0, stepMs: 1, previews: false });
+    cleanups.push(() => sim.close());
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const pool = new Pool({ servers: [dead, sim.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.run(smallWorkflow(500 + i)).result));
+    assert.ok(results.every((r) => r.server === sim.url));
+    assert.equal(pool.servers()[0]?.state, 'down');
+    assert.match(pool.servers()[0]?.reason ?? '', /connection refused/);
+
+    const nowhere = new Pool({ servers: [dead, `http://127.0.0.1:${await closedPort()}`], ...FAST });
+    cleanups.push(() => nowhere.close());
+    const started = Date.now();
+    const failure = await nowhere.run(smallWorkflow(1)).result.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(isPyrosError(failure) && failure.kind === 'connection', String(failure));
+    assert.match((failure as Error).message, /No server of the pool is reachable/);
+    assert.ok(Date.now() - started < 5_000);
+  });
+});
