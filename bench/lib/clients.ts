@@ -29,7 +29,7 @@ export function ensurePeersInstalled(root: string, log: (line: string) => void):
   const missing = needed.filter((name) => !existsSync(join(peers, 'node_modules', ...name.split('/'), 'package.json')));
   if (missing.length === 0) return;
   log(`installing the peer clients (${missing.join(', ')} missing): npm ci --prefix bench/peers`);
-  const result = spawnSync('npm', ['ci', '--prefix', peers, '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: root });
+  const result = spawnSync('npm', ['ci', '--prefix', peers, '--no-audit', '--no-fund'], { stdio: ['ignore', process.stderr, process.stderr], cwd: root });
   if (result.status !== 0) throw new Error('npm ci --prefix bench/peers failed');
 }
 
