@@ -14,73 +14,18 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { PyrosError } from '../errors.ts';
 import type { ComfyApi, QueueState } from './api.ts';
-import type { BinaryFrame, ImageMime } from './binary.ts';
-import { ExecutionError, InterruptedError } from './job-errors.ts';
+import type { BinaryFrame } from './binary.ts';
+import { InterruptedError } from './job-errors.ts';
+import type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, Submission } from './job-types.ts';
+import { judgeRun } from './job-verdict.ts';
 import type { MessageData, ServerMessage } from './messages.ts';
 import { nodeRef } from './node-names.ts';
-import { collectOutputs, mergeOutputs, outputsOfExecuted } from './outputs.ts';
+import { mergeOutputs, outputsOfExecuted } from './outputs.ts';
 import type { HistoryEntry } from './schemas-http.ts';
 import type { ComfySocket } from './socket.ts';
-import type { ApiWorkflow, NodeRef, OutputRef, TextOutput } from './types.ts';
+import type { ApiWorkflow, NodeRef, OutputRef } from './types.ts';
 
-export interface JobOptions {
-  /** Defaults to a fresh UUID. */
-  promptId?: string;
-  /** Extra fields for the POST body's `extra_data` (client_id is added). */
-  extraData?: Record<string, unknown>;
-  /** Overall limit in ms; the job is cancelled on the server when it is reached. */
-  timeoutMs?: number;
-  /** When nothing arrived for this long while the job runs, its state is checked over HTTP. */
-  quietCheckMs?: number;
-  /** How long to keep reading /history after the end of the run before giving up. */
-  historyWaitMs?: number;
-}
-
-export interface PromptWarning {
-  nodeId: string;
-  title: string;
-  message: string;
-}
-
-export interface QueuePosition {
-  /** 1 = next to run. */
-  position: number;
-  /** Prompts that will run before ours, the running one included. */
-  ahead: number;
-  pending: number;
-  running: number;
-}
-
-export interface JobResult {
-  promptId: string;
-  number: number | undefined;
-  outputs: OutputRef[];
-  texts: TextOutput[];
-  /** Images that arrived only over the socket (SaveImageWebsocket). */
-  socketImages: { node: NodeRef; mime: ImageMime; image: Buffer }[];
-  cachedNodes: string[];
-  warnings: PromptWarning[];
-  timings: { submittedAt: number; startedAt: number | undefined; finishedAt: number };
-  history: HistoryEntry;
-}
-
-export type JobEvents = {
-  submitted: [info: { promptId: string; number: number | undefined; warnings: PromptWarning[] }];
-  queued: [info: QueuePosition];
-  started: [];
-  cached: [info: { nodes: NodeRef[] }];
-  node: [node: NodeRef];
-  progress: [info: { node: NodeRef; value: number; max: number }];
-  /** Nodes done (finished or cached) out of the workflow's nodes. */
-  overall: [info: { done: number; total: number }];
-  preview: [info: { mime: ImageMime; image: Buffer; node: NodeRef | undefined }];
-  executed: [info: { node: NodeRef; output: Record<string, unknown> }];
-  text: [info: { node: NodeRef; text: string }];
-  /** The socket dropped, reopened, or the job fell back to HTTP checks. */
-  connection: [info: { state: 'reconnecting' | 'reconnected' | 'checking'; attempt?: number; delayMs?: number; reason?: string }];
-  /** Something worth a diagnostic line (malformed frame, retry). */
-  debug: [message: string];
-};
+export type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, QueuePosition, Submission } from './job-types.ts';
 
 type State = 'submitting' | 'queued' | 'running' | 'finishing' | 'done';
 
@@ -99,20 +44,6 @@ const CANCEL_GRACE_MS = 5_000;
 
 /** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
 const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/**
- * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
- * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
- * `accepted`. `pending` while it is still being submitted; `rejected` after a 400.
- */
-export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
-
-export interface JobContext {
-  api: ComfyApi;
-  socket: ComfySocket;
-  /** Opens the socket if needed. */
-  ready(): Promise<void>;
-}
 
 export class Job extends EventEmitter<JobEvents> {
   readonly promptId: string;
@@ -610,30 +541,15 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private conclude(history: HistoryEntry, warnings: PromptWarning[]): JobResult {
-    const { outputs, texts } = collectOutputs(history);
-    const partial = mergeOutputs([...outputs], this.seenOutputs);
-    const messages = (history.status?.messages ?? []) as [string, Record<string, unknown>][];
-    const historyInterrupted = messages.find(([name]) => name === 'execution_interrupted')?.[1];
-    const historyError = [...messages].reverse().find(([name]) => name === 'execution_error')?.[1];
-    const statusStr = history.status?.status_str;
-
-    if (this.interruptedAt !== null || historyInterrupted) {
-      const nodeId = (historyInterrupted?.node_id as string | undefined) ?? undefined;
-      const node = this.interruptedAt ?? (nodeId ? this.ref(nodeId, undefined, historyInterrupted?.node_type as string) : undefined);
-      throw new InterruptedError({ promptId: this.promptId, node, outputs: partial, byUser: this.cancelRequested });
-    }
-    const error = this.lastError ?? (historyError as MessageData<'execution_error'> | undefined);
-    if (statusStr === 'error' || (!this.succeeded && statusStr !== 'success' && error)) {
-      const nodeId = error?.node_id ?? undefined;
-      throw new ExecutionError({
-        promptId: this.promptId,
-        node: nodeId ? this.ref(nodeId, undefined, error?.node_type) : undefined,
-        exceptionType: error?.exception_type ?? '',
-        exceptionMessage: error?.exception_message ?? 'the server reported an error without details',
-        traceback: error?.traceback ?? [],
-        outputs: partial,
-      });
-    }
+    const { outputs, texts } = judgeRun(history, {
+      promptId: this.promptId,
+      interruptedAt: this.interruptedAt,
+      lastError: this.lastError,
+      succeeded: this.succeeded,
+      cancelRequested: this.cancelRequested,
+      seenOutputs: this.seenOutputs,
+      ref: (nodeId, classType) => this.ref(nodeId, undefined, classType),
+    });
     return {
       promptId: this.promptId,
       number: this.number,

@@ -1,0 +1,79 @@
+/** The public types of a Job: its options, events, result and submission state. */
+import type { ComfyApi } from './api.ts';
+import type { ImageMime } from './binary.ts';
+import type { HistoryEntry } from './schemas-http.ts';
+import type { ComfySocket } from './socket.ts';
+import type { NodeRef, OutputRef, TextOutput } from './types.ts';
+
+export interface JobOptions {
+  /** Defaults to a fresh UUID. */
+  promptId?: string;
+  /** Extra fields for the POST body's `extra_data` (client_id is added). */
+  extraData?: Record<string, unknown>;
+  /** Overall limit in ms; the job is cancelled on the server when it is reached. */
+  timeoutMs?: number;
+  /** When nothing arrived for this long while the job runs, its state is checked over HTTP. */
+  quietCheckMs?: number;
+  /** How long to keep reading /history after the end of the run before giving up. */
+  historyWaitMs?: number;
+}
+
+export interface PromptWarning {
+  nodeId: string;
+  title: string;
+  message: string;
+}
+
+export interface QueuePosition {
+  /** 1 = next to run. */
+  position: number;
+  /** Prompts that will run before ours, the running one included. */
+  ahead: number;
+  pending: number;
+  running: number;
+}
+
+export interface JobResult {
+  promptId: string;
+  number: number | undefined;
+  outputs: OutputRef[];
+  texts: TextOutput[];
+  /** Images that arrived only over the socket (SaveImageWebsocket). */
+  socketImages: { node: NodeRef; mime: ImageMime; image: Buffer }[];
+  cachedNodes: string[];
+  warnings: PromptWarning[];
+  timings: { submittedAt: number; startedAt: number | undefined; finishedAt: number };
+  history: HistoryEntry;
+}
+
+export type JobEvents = {
+  submitted: [info: { promptId: string; number: number | undefined; warnings: PromptWarning[] }];
+  queued: [info: QueuePosition];
+  started: [];
+  cached: [info: { nodes: NodeRef[] }];
+  node: [node: NodeRef];
+  progress: [info: { node: NodeRef; value: number; max: number }];
+  /** Nodes done (finished or cached) out of the workflow's nodes. */
+  overall: [info: { done: number; total: number }];
+  preview: [info: { mime: ImageMime; image: Buffer; node: NodeRef | undefined }];
+  executed: [info: { node: NodeRef; output: Record<string, unknown> }];
+  text: [info: { node: NodeRef; text: string }];
+  /** The socket dropped, reopened, or the job fell back to HTTP checks. */
+  connection: [info: { state: 'reconnecting' | 'reconnected' | 'checking'; attempt?: number; delayMs?: number; reason?: string }];
+  /** Something worth a diagnostic line (malformed frame, retry). */
+  debug: [message: string];
+};
+
+/**
+ * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
+ * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
+ * `accepted`. `pending` while it is still being submitted; `rejected` after a 400.
+ */
+export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
+
+export interface JobContext {
+  api: ComfyApi;
+  socket: ComfySocket;
+  /** Opens the socket if needed. */
+  ready(): Promise<void>;
+}
