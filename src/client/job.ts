@@ -300,8 +300,9 @@ export class Job extends EventEmitter<JobEvents> {
         this.markStarted();
         if (this.currentNode) this.finished.add(this.currentNode.nodeId);
         this.currentNode = this.ref(node, display);
-        this.emit('node', this.currentNode);
+        // The count first, so that a listener of `node` sees how many nodes came before it.
         this.emitOverall();
+        this.emit('node', this.currentNode);
         return;
       }
       case 'progress': {

@@ -71,8 +71,7 @@ export class PlainDisplay {
         return;
       }
       case 'node':
-        // The job counts the nodes done right after announcing a node: tell it with that count.
-        queueMicrotask(() => this.announceNode());
+        this.announceNode();
         return;
       case 'progress':
         this.announceNode();

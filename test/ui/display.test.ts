@@ -34,8 +34,8 @@ async function runJob(job: FakeJob): Promise<void> {
   }
   job.emit('connection', { state: 'reconnecting', attempt: 1, delayMs: 100, reason: 'closed' });
   job.emit('connection', { state: 'reconnected' });
-  job.emit('node', node('8', 'VAE Decode'));
   job.emit('overall', { done: 3, total: 4 });
+  job.emit('node', node('8', 'VAE Decode'));
   job.resolve();
   await job.result;
   await sleep(0);
