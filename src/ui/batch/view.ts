@@ -6,29 +6,19 @@
  */
 import type { JobEvents } from '../../client/job.ts';
 import { formatClock } from '../format.ts';
-import type { DisplayMode, JobSource } from '../index.ts';
+import type { DisplayMode, DisplayOptions, JobSource } from '../index.ts';
 import { chooseDisplayMode } from '../index.ts';
-import { LiveDisplay, type TerminalStream } from '../live-display.ts';
+import { LiveDisplay } from '../live-display.ts';
 import { PlainDisplay } from '../plain-display.ts';
-import { previewFromEnv, type PreviewChoice, type PreviewMode } from '../preview/detect.ts';
+import { previewFromEnv } from '../preview/detect.ts';
 import { ProgressModel } from '../progress-model.ts';
 import type { StatusOptions } from '../status-lines.ts';
 import { fitToWidth, sanitize, type Segment } from '../text.ts';
 import { BatchModel, type BatchServerState } from './model.ts';
 
-export interface BatchDisplayOptions {
-  stream: TerminalStream;
+export interface BatchDisplayOptions extends DisplayOptions {
   total: number;
   servers: readonly string[];
-  mode?: DisplayMode | 'auto';
-  color?: boolean;
-  preview?: PreviewMode | PreviewChoice;
-  columns?: () => number;
-  rows?: () => number;
-  env?: Record<string, string | undefined>;
-  maxPreviewRows?: number;
-  guardExit?: boolean;
-  now?: () => number;
 }
 
 export interface BatchDisplay {
