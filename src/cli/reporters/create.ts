@@ -28,10 +28,17 @@ export async function createReporter(flags: CommonFlags & { preview?: string; sh
     const { createPlainDisplay } = await import('../../ui/plain.ts');
     return new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
   }
-  const { createDisplay, detectPreview } = await import('../../ui/index.ts');
+  const { createDisplay, detectPreview, showImage } = await import('../../ui/index.ts');
   const wantsImages = stream.isTTY && (previewMode !== 'off' || flags.show);
   const preview = wantsImages ? await detectPreview({ mode: previewMode === 'off' ? 'auto' : previewMode, stdout: stream }) : undefined;
   const display = createDisplay({ stream, color, preview: previewMode === 'off' ? 'off' : (preview ?? 'off') });
-  const show = flags.show && preview && preview.protocol !== 'off' ? preview : undefined;
+  const choice = flags.show && preview && preview.protocol !== 'off' ? preview : undefined;
+  const show = choice
+    ? (image: Buffer): void => {
+        const cols = Math.max(20, (stream.columns ?? 80) - 2);
+        const rows = Math.max(6, Math.min(40, (stream.rows ?? 30) - 4));
+        showImage(stream, image, choice, { cols, rows });
+      }
+    : undefined;
   return new HumanReporter({ display, color, verbose, secrets, show });
 }

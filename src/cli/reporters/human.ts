@@ -7,15 +7,15 @@ import { sniffImageMime } from '../../client/binary.ts';
 import type { Job } from '../../client/job.ts';
 import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import { showImage, type Display, type PreviewChoice } from '../../ui/index.ts';
+import type { Display } from '../../ui/display-core.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
 import { describeStats, formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface HumanReporterOptions {
   display: Display;
-  /** Draw the first saved image once after the summary (`--show`), with this protocol. */
-  show?: PreviewChoice;
+  /** Draws the first saved image once after the summary (`--show`). */
+  show?: (image: Buffer) => void;
   color: boolean;
   verbose: boolean;
   secrets: readonly string[];
@@ -73,15 +73,8 @@ export class HumanReporter implements Reporter {
     const color = this.options.color && Boolean(this.out.isTTY);
     const files = this.files.map((file) => ({ path: file.path, size: file.bytes, head: file.head }));
     for (const line of [...savedFileLines(files, { color }), ...lines]) this.out.write(`${this.mask(line)}\n`);
-    if (this.options.show) this.showFirstImage(this.options.show);
-  }
-
-  private showFirstImage(choice: PreviewChoice): void {
     const image = this.files.find((file) => sniffImageMime(file.head) !== undefined);
-    if (!image) return;
-    const columns = Math.max(20, (process.stderr.columns ?? 80) - 2);
-    const rows = Math.max(6, Math.min(40, (process.stderr.rows ?? 30) - 4));
-    showImage(process.stderr, readFileSync(image.path), choice, { cols: columns, rows });
+    if (this.options.show && image) this.options.show(readFileSync(image.path));
   }
 
   error(block: ErrorBlock, data: Record<string, unknown>): void {
