@@ -15,6 +15,9 @@ import { STATUS_ROWS, statusLines, type StatusOptions } from './status-lines.ts'
 import { textWidth } from './text.ts';
 
 /** The parts of a tty.WriteStream the display uses; any object with `write` will do in tests. */
+/** Sampler steps without a single preview frame before the display explains why. */
+const MISSING_PREVIEW_STEPS = 3;
+
 export interface TerminalStream {
   write(chunk: string): boolean;
   columns?: number;
@@ -66,6 +69,8 @@ export class LiveDisplay {
   private readonly now: () => number;
   private readonly spinner = spinners.dots;
   private preview: PreviewSlot | undefined;
+  private previewSeen = false;
+  private missingPreviewsTold = false;
   private previewVersion = 0;
   private lastDrawnVersion = 0;
   private drawn = 0;
@@ -188,14 +193,26 @@ export class LiveDisplay {
   private onModelChange(change: ModelChange): void {
     const state = this.options.model.state;
     if (change === 'preview' && state.preview && this.pipeline) {
+      this.previewSeen = true;
       this.pipeline.push({ mime: state.preview.mime, image: state.preview.image });
       return; // drawn when rendered
     }
+    if (change === 'progress') this.noticeMissingPreviews(state.step?.value ?? 0);
     if (change === 'reset') {
       this.pipeline?.clear();
       this.preview = undefined;
     }
     this.invalidate();
+  }
+
+  /**
+   * ComfyUI sends no preview frames unless it runs with a --preview-method: after a few sampler
+   * steps without any, say so once instead of leaving an empty space.
+   */
+  private noticeMissingPreviews(step: number): void {
+    if (!this.pipeline || this.previewSeen || this.missingPreviewsTold || step < MISSING_PREVIEW_STEPS) return;
+    this.missingPreviewsTold = true;
+    this.options.model.warn('No preview images arrive: ComfyUI sends them only when started with --preview-method (e.g. --preview-method auto).');
   }
 
   private columns(): number {
