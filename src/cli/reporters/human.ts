@@ -27,6 +27,8 @@ export class HumanReporter implements Reporter {
   private readonly out: NodeJS.WriteStream;
   private readonly files: SavedFile[] = [];
   private stopped = false;
+  /** Whether anything was shown as under way (a phase or a job): only then is there an outcome to tell. */
+  private active = false;
 
   constructor(options: HumanReporterOptions) {
     this.options = options;
@@ -46,11 +48,13 @@ export class HumanReporter implements Reporter {
   }
 
   phase(phase: Phase, detail?: PhaseDetail): void {
+    this.active = true;
     this.options.display.phase(phase, detail);
   }
 
   follow(job: Job): void {
     // The id is ours before anything is sent: print it first, so the outputs can always be fetched later.
+    this.active = true;
     this.note(`prompt ${job.promptId}`);
     this.options.display.attach(job);
     job.on('text', (info) => this.note(`text from "${info.node.title}": ${info.text}`));
@@ -64,8 +68,8 @@ export class HumanReporter implements Reporter {
   private stop(outcome: 'done' | 'failed' | 'cancelled', lines: string[]): void {
     if (this.stopped) return;
     this.stopped = true;
-    const stats = this.options.verbose ? [describeStats(this.options.display.stats())] : [];
-    this.options.display.stop({ outcome, lines: [...lines, ...stats] });
+    const stats = this.options.verbose && this.active ? [describeStats(this.options.display.stats())] : [];
+    this.options.display.stop(this.active ? { outcome, lines: [...lines, ...stats] } : { lines });
   }
 
   result(lines: string[]): void {
