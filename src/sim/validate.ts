@@ -218,21 +218,11 @@ class PromptValidator {
       }
 
       if (customInputs.includes(name)) continue;
-      const min = options.min;
-      if (typeof min === 'number' && typeof value === 'number' && value < min) {
+      const bound = outOfBounds(value, options.min, options.max);
+      if (bound) {
+        const [type, word, limit] = bound === 'min' ? (['value_smaller_than_min', 'smaller', options.min] as const) : (['value_bigger_than_max', 'bigger', options.max] as const);
         errors.push(
-          error('value_smaller_than_min', `Value ${formatNumber(inputType, value)} smaller than min of ${formatNumber(inputType, min)}`, name, {
-            input_name: name,
-            input_config: config,
-            received_value: value,
-          }),
-        );
-        continue;
-      }
-      const max = options.max;
-      if (typeof max === 'number' && typeof value === 'number' && value > max) {
-        errors.push(
-          error('value_bigger_than_max', `Value ${formatNumber(inputType, value)} bigger than max of ${formatNumber(inputType, max)}`, name, {
+          error(type, `Value ${formatNumber(inputType, value as number)} ${word} than ${bound} of ${formatNumber(inputType, limit as number)}`, name, {
             input_name: name,
             input_config: config,
             received_value: value,
@@ -329,4 +319,12 @@ export async function validatePrompt(
     return { ok: false, error: error('prompt_outputs_failed_validation', 'Prompt outputs failed validation', details), nodeErrors };
   }
   return { ok: true, outputs: good, nodeErrors };
+}
+
+/** Which bound of an input's spec a number breaks, if any (ComfyUI checks min before max). */
+function outOfBounds(value: unknown, min: unknown, max: unknown): 'min' | 'max' | undefined {
+  if (typeof value !== 'number') return undefined;
+  if (typeof min === 'number' && value < min) return 'min';
+  if (typeof max === 'number' && value > max) return 'max';
+  return undefined;
 }
