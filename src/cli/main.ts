@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODE_HELP } from './exit-codes.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from '../version.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -20,21 +20,29 @@ function connectionOptions(command: Command): Command {
     .option('--no-color', 'plain output without colours or escape sequences');
 }
 
-/** `pyros` alone: the options of `pyros run`, the workflow given with --workflow. */
-function interactiveOptions(command: Command): Command {
+/** The options of `pyros run`: every one means the same for one job, a batch, a pool and interactive mode. */
+function runOptions(command: Command, interactive = false): Command {
   return command
-    .allowExcessArguments()
-    .option('-w, --workflow <file>', 'workflow file in API format (default: from the config file)')
-    .option('-s, --seed <n|random|keep>', 'seed of the jobs (default random: a new one for each job)')
-    .option('--count <n>', 'jobs per prompt (default 1; /count changes it)')
-    .option('--prompt-input <node.input>', 'input that takes the prompt (env PYROS_PROMPT_INPUT)')
+    .option('-p, --prompt <text>', interactive ? 'a prompt to run first, before the ones typed (repeatable)' : 'prompt text, put into the detected or configured prompt input (repeatable: a batch of every prompt × --count)', collect)
+    .option('--prompts <file>', interactive ? 'prompts to run first, one per line' : 'a batch of prompts, one per line')
+    .option('-n, --count <n>', 'jobs of every prompt (each with its own seed)')
+    .option('-s, --seed <n|n+|random|keep>', `seed for every sampler: N, N+ (N, N+1, … per job), "random" (a fresh one per job) or "keep" (the workflow's)${interactive ? '; default random' : ''}`)
+    .option('--prompt-input <node.input>', 'input that takes the prompt, NODE being an id or a title (env PYROS_PROMPT_INPUT)')
     .option('--seed-input <node.input>', 'input that takes the seed (env PYROS_SEED_INPUT)')
-    .option('--set <node.input=value>', 'set an input for every job; =@FILE uploads FILE (repeatable)', collect)
-    .option('--input <file>', 'upload an image into the next image loader, for every job (repeatable)', collect)
-    .option('-o, --output <dir>', 'folder for the outputs and their sidecars (default ./images)')
-    .option('--vars <dir>', 'folder of prompt variables (NAME.txt, used as __NAME__)')
-    .option('--timeout <duration>', 'give up on a job (and cancel it) after this long')
-    .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']));
+    .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string; =@FILE uploads FILE (repeatable)', collect)
+    .option('--input <file>', 'upload an image into the next image loader (LoadImage, LoadImageMask…) in node-id order (repeatable)', collect)
+    .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
+    .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
+    .option('--timeout <duration>', 'give up on a job (and cancel it) after this long, e.g. 90s, 10m')
+    .option('--retry <n>', 'resubmit a job up to N times when its server lost it (restart) or it never reached a server')
+    .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']))
+    .option('--show', interactive ? 'draw each finished image in the terminal' : 'draw the finished image once in the terminal (one job)')
+    .option('--open', interactive ? 'open each finished image in the system viewer' : 'open the finished image in the system viewer (one job)');
+}
+
+/** `pyros` alone: interactive mode, with the options of `pyros run` (the workflow given with --workflow). */
+function interactiveOptions(command: Command): Command {
+  return runOptions(command.allowExcessArguments().option('-w, --workflow <file>', 'workflow file in API format (default: from the config file)'), true);
 }
 
 async function exitWith(code: Promise<number>): Promise<void> {
@@ -64,26 +72,13 @@ export function buildProgram(): Command {
     await exitWith(interactiveCommand(flags));
   });
 
-  connectionOptions(
-    program
-      .command('run')
-      .description('patch a workflow (API format), submit it, follow it and save its outputs')
-      .argument('[workflow]', 'workflow file exported from ComfyUI with "Export (API)" (default: from the config file)')
-      .option('-p, --prompt <text>', 'prompt text, put into the detected or configured prompt input (repeatable: a batch of every prompt × --count)', collect)
-      .option('--prompts <file>', 'a batch of prompts, one per line')
-      .option('-n, --count <n>', 'run N jobs (of every prompt)')
-      .option('-s, --seed <n|n+|random>', 'seed for every sampler: N, "random" (a fresh one per job), or N+ (N, N+1, … per job)')
-      .option('--prompt-input <node.input>', 'input that takes --prompt, NODE being an id or a title (env PYROS_PROMPT_INPUT)')
-      .option('--seed-input <node.input>', 'input that takes --seed (env PYROS_SEED_INPUT)')
-      .option('--set <node.input=value>', 'set any input; VALUE is JSON when it parses, else a string; =@FILE uploads FILE (repeatable)', collect)
-      .option('--input <file>', 'upload an image into the next image loader (LoadImage, LoadImageMask…) in node-id order (repeatable)', collect)
-      .option('--vars <dir>', 'folder of prompt variables (__name__ → a line of name.txt), searched before the user and bundled ones (env PYROS_VARS)')
-      .option('-o, --output <dir>', 'folder for the outputs and their .txt/.json sidecars (default ./images)')
-      .option('--timeout <duration>', 'give up (and cancel the job) after this long, e.g. 90s, 10m (per job in a batch)')
-      .option('--retry <n>', 'resubmit up to N times when the server loses the prompt (restart) or the connection fails before it is submitted')
-      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']).default('auto'))
-      .option('--show', 'draw the finished image once in the terminal')
-      .option('--open', 'open the finished image in the system viewer'),
+  runOptions(
+    connectionOptions(
+      program
+        .command('run')
+        .description('patch a workflow (API format), submit it, follow it and save its outputs')
+        .argument('[workflow]', 'workflow file exported from ComfyUI with "Export (API)" (default: from the config file)'),
+    ),
   )
     .addHelpText(
       'after',

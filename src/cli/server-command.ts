@@ -6,9 +6,8 @@
 import type { Client } from '../client/client.ts';
 import { maskSecrets } from '../client/endpoint.ts';
 import { formatErrorBlock } from '../ui/summary.ts';
-import { parseDuration } from './durations.ts';
+import { commandContext, createClient, earlySecrets, singleServer, type CommonFlags } from './context.ts';
 import { errorBlock, errorEvent, exitCodeOf } from './report-error.ts';
-import { clientFor, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from './settings.ts';
 
 export interface CommandOutput {
   readonly json: boolean;
@@ -27,7 +26,7 @@ export function wantsColor(flags: { color?: boolean }, stream: NodeJS.WriteStrea
 
 /** Runs `body` with a client for the one server the flags name; returns the exit code. */
 export async function withServer(command: string, flags: CommonFlags, body: (client: Client, out: CommandOutput) => Promise<number>): Promise<number> {
-  const secrets = secretsOf(resolveConnection(flags, {}));
+  const secrets = earlySecrets(flags);
   const mask = (text: string): string => maskSecrets(text, secrets);
   const out: CommandOutput = {
     json: Boolean(flags.json),
@@ -42,10 +41,8 @@ export async function withServer(command: string, flags: CommonFlags, body: (cli
   };
   let client: Client | undefined;
   try {
-    const { connection } = await loadSettings(flags);
-    secrets.push(...secretsOf(connection));
-    const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    client = clientFor(connection, singleServer(connection, `pyros ${command}`), requestTimeoutMs);
+    const context = await commandContext(flags, secrets);
+    client = createClient(context, singleServer(context, `pyros ${command}`));
     secrets.push(...client.endpoint.secrets);
     return await body(client, out);
   } catch (error) {

@@ -1,18 +1,13 @@
 /**
  * Image inputs: `--input FILE` (repeatable) goes to the image loaders of the workflow in node-id
- * order; `--set NODE.INPUT=@FILE` to that exact input. Files are checked before anything is sent,
- * uploaded with POST /upload/image just before the job is submitted, and the inputs set to the
- * names the server stored them under.
+ * order; `--set NODE.INPUT=@FILE` to that exact input. Files are checked here, before anything is
+ * sent; the client uploads them just before each job is submitted (once per server).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
-import type { Client } from '../client/client.ts';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { ApiWorkflow } from '../client/types.ts';
 import { PyrosError } from '../errors.ts';
 import { describeInput, nodeTitle, parseSetArg, resolveTarget } from '../workflow/index.ts';
-import type { Reporter } from './reporters/reporter.ts';
-import type { RunPlan } from './run-plan.ts';
-import { knownContentType } from '../content-types.ts';
 
 export interface PendingUpload {
   /** The path as given. */
@@ -23,11 +18,6 @@ export interface PendingUpload {
   classType: string;
   /** `--input` or `--set "NODE.INPUT=@FILE"`, for messages. */
   option: string;
-}
-
-export interface UploadedInput extends PendingUpload {
-  /** The value the input was set to (`name.png`, `sub/name.png`, `name.png [output]`). */
-  value: string;
 }
 
 /** Splits `--set` entries into values (kept as text) and `@file` uploads. */
@@ -85,42 +75,4 @@ export async function planUploads(workflow: ApiWorkflow, inputs: readonly string
   }
   for (const upload of uploads) await checkFile(upload.path, upload.option);
   return uploads;
-}
-
-
-/** Uploads each file and sets its input in the plan's workflow; reports `input a.png → #10 "Load Image".image`. */
-export async function uploadInputs(client: Client, plan: RunPlan, uploads: readonly PendingUpload[], reporter: Reporter): Promise<UploadedInput[]> {
-  const done: UploadedInput[] = [];
-  for (const upload of uploads) {
-    let data: Buffer;
-    try {
-      data = await readFile(upload.path);
-    } catch (error) {
-      throw new PyrosError('usage', `${upload.option}: cannot read ${upload.path} (${(error as Error).message}).`, { cause: error });
-    }
-    // LoadImageOutput picks from the output folder, where its names carry an " [output]" annotation.
-    const toOutput = upload.classType === 'LoadImageOutput';
-    reporter.phase('submitting', { text: `uploading ${upload.path}` });
-    const stored = await client.api.uploadImage(
-      { name: basename(upload.path), data, contentType: knownContentType(upload.path) },
-      { type: toOutput ? 'output' : 'input' },
-    );
-    const name = stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
-    const value = toOutput ? `${name} [output]` : name;
-    const node = plan.patched.workflow[upload.nodeId];
-    if (node) node.inputs[upload.input] = value;
-    reporter.note(`input ${upload.path} → #${upload.nodeId} "${upload.title}".${upload.input} (uploaded as ${name})`, {
-      kind: 'input',
-      path: upload.path,
-      node_id: upload.nodeId,
-      input: upload.input,
-      uploaded_as: name,
-      value,
-    });
-    done.push({ ...upload, value });
-  }
-  if (done.length > 0) {
-    plan.metadata = { ...plan.metadata, inputs: done.map((u) => ({ path: resolve(u.path), node_id: u.nodeId, input: u.input, value: u.value })) };
-  }
-  return done;
 }

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { ComfyApi } from './api.ts';
 import { DEFAULT_SERVER, parseEndpoint, type Endpoint, type EndpointOptions } from './endpoint.ts';
-import { Job, type JobOptions } from './job.ts';
+import { Job, type JobContext, type JobOptions } from './job.ts';
 import { ComfySocket } from './socket.ts';
 import type { ApiWorkflow } from './types.ts';
+import { UploadCache } from './uploads.ts';
 
 export interface ClientOptions extends EndpointOptions {
   /** Server URL (http, https, ws or wss; a path prefix is kept). Default http://127.0.0.1:8188. */
@@ -33,6 +34,8 @@ export class Client {
   readonly endpoint: Endpoint;
   readonly api: ComfyApi;
   readonly socket: ComfySocket;
+  /** Files this client uploaded, so that each version of a file goes to the server once. */
+  readonly uploads: UploadCache;
   private opening: Promise<void> | undefined;
   private readonly jobDefaults: JobOptions;
 
@@ -47,6 +50,7 @@ export class Client {
       previewMetadata: options.previewMetadata,
       maxFrameBytes: options.maxFrameBytes,
     });
+    this.uploads = new UploadCache(this.api);
     this.jobDefaults = options.quietCheckMs === undefined ? {} : { quietCheckMs: options.quietCheckMs };
   }
 
@@ -65,7 +69,19 @@ export class Client {
 
   /** Submits a workflow and follows it; listen to the job's events, await `job.result`. */
   run(workflow: ApiWorkflow, options: JobOptions = {}): Job {
-    return new Job({ api: this.api, socket: this.socket, ready: () => this.connect() }, workflow, { ...this.jobDefaults, ...options });
+    return new Job(this.jobContext(), workflow, { ...this.jobDefaults, ...options });
+  }
+
+  /**
+   * Follows a prompt that is already queued, running or finished (submitted by anyone), by its
+   * id: the same events and result as a job this client submitted.
+   */
+  follow(promptId: string, options: Omit<JobOptions, 'promptId' | 'extraData' | 'uploads'> = {}): Job {
+    return new Job(this.jobContext(), undefined, { ...this.jobDefaults, ...options, promptId, follow: true });
+  }
+
+  private jobContext(): JobContext {
+    return { api: this.api, socket: this.socket, uploads: this.uploads, ready: () => this.connect() };
   }
 
   close(): void {

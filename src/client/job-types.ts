@@ -3,19 +3,27 @@ import type { ComfyApi } from './api.ts';
 import type { ImageMime } from './binary.ts';
 import type { HistoryEntry } from './schemas-http.ts';
 import type { ComfySocket } from './socket.ts';
-import type { NodeRef, OutputRef, TextOutput } from './types.ts';
+import type { ApiWorkflow, NodeRef, OutputRef, TextOutput } from './types.ts';
+import type { InputUpload, UploadCache, UploadedInput } from './uploads.ts';
+import type { SeedValue } from '../workflow/seed-values.ts';
+
+export type { SeedValue };
 
 export interface JobOptions {
   /** Defaults to a fresh UUID. */
   promptId?: string;
   /** Extra fields for the POST body's `extra_data` (client_id is added). */
   extraData?: Record<string, unknown>;
+  /** Files to upload before the prompt is submitted; each input is set to the stored name. */
+  uploads?: readonly InputUpload[];
   /** Overall limit in ms; the job is cancelled on the server when it is reached. */
   timeoutMs?: number;
   /** When nothing arrived for this long while the job runs, its state is checked over HTTP. */
   quietCheckMs?: number;
   /** How long to keep reading /history after the end of the run before giving up. */
   historyWaitMs?: number;
+  /** Cancels the job (as `cancel()` does) when the signal aborts. */
+  signal?: AbortSignal;
 }
 
 export interface PromptWarning {
@@ -33,20 +41,35 @@ export interface QueuePosition {
   running: number;
 }
 
+export interface JobTimings {
+  /** When the prompt was submitted (for a followed prompt: when it started, as far as known). */
+  submittedAt: number;
+  startedAt: number | undefined;
+  finishedAt: number;
+}
+
 export interface JobResult {
   promptId: string;
   number: number | undefined;
+  /** The prompt as the server ran it (uploads applied). */
+  workflow: ApiWorkflow;
+  /** The seed inputs of that prompt and their values. */
+  seeds: SeedValue[];
   outputs: OutputRef[];
   texts: TextOutput[];
   /** Images that arrived only over the socket (SaveImageWebsocket). */
   socketImages: { node: NodeRef; mime: ImageMime; image: Buffer }[];
   cachedNodes: string[];
   warnings: PromptWarning[];
-  timings: { submittedAt: number; startedAt: number | undefined; finishedAt: number };
+  timings: JobTimings;
   history: HistoryEntry;
 }
 
+/** Event name → payload, for `job.on(name, listener)`. */
 export type JobEvents = {
+  /** A file was uploaded (or an earlier upload reused) and its input set. */
+  uploaded: [info: UploadedInput];
+  /** The server has the prompt: after POST /prompt, or when a followed prompt was found. */
   submitted: [info: { promptId: string; number: number | undefined; warnings: PromptWarning[] }];
   queued: [info: QueuePosition];
   started: [];
@@ -60,20 +83,21 @@ export type JobEvents = {
   text: [info: { node: NodeRef; text: string }];
   /** The socket dropped, reopened, or the job fell back to HTTP checks. */
   connection: [info: { state: 'reconnecting' | 'reconnected' | 'checking'; attempt?: number; delayMs?: number; reason?: string }];
-  /** Something worth a diagnostic line (malformed frame, retry). */
+  /** Something worth a diagnostic line (malformed frame, failed check). */
   debug: [message: string];
 };
 
 /**
  * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
  * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
- * `accepted`. `pending` while it is still being submitted; `rejected` after a 400.
+ * `accepted`. `pending` while it is still being prepared or submitted; `rejected` after a 400.
  */
 export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
 
 export interface JobContext {
   api: ComfyApi;
   socket: ComfySocket;
+  uploads: UploadCache;
   /** Opens the socket if needed. */
   ready(): Promise<void>;
 }

@@ -1,6 +1,13 @@
 /**
- * One prompt from submission to its outputs: a small state machine fed by the WebSocket and,
+ * One prompt from submission to its outputs: an explicit state machine fed by the WebSocket and,
  * where the socket is quiet or down, by HTTP checks of /history and /queue.
+ *
+ *   preparing ─→ submitting ─→ queued ─→ running ─→ finishing ─→ done
+ *        │             │          │          │           ↑
+ *        └─────────────┴──────────┴──────────┴───────────┘  (an end: error, cancel, lost)
+ *
+ * A followed prompt (`Client.follow`) starts in `queued` without being submitted. Every change
+ * of phase goes through `enter()`.
  *
  * Ground rules (see test/fixtures/traffic/README.md):
  * - the socket is open before POST /prompt and the prompt_id is chosen here, so every event,
@@ -13,8 +20,10 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { PyrosError } from '../errors.ts';
+import { seedValues } from '../workflow/seed-values.ts';
 import type { ComfyApi, QueueState } from './api.ts';
 import type { BinaryFrame } from './binary.ts';
+import { timingsFromHistory } from './history-times.ts';
 import { InterruptedError } from './job-errors.ts';
 import type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, Submission } from './job-types.ts';
 import { judgeRun } from './job-verdict.ts';
@@ -25,81 +34,104 @@ import type { HistoryEntry } from './schemas-http.ts';
 import type { ComfySocket } from './socket.ts';
 import type { ApiWorkflow, NodeRef, OutputRef } from './types.ts';
 
-export type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, QueuePosition, Submission } from './job-types.ts';
+export type { JobContext, JobEvents, JobOptions, JobResult, JobTimings, PromptWarning, QueuePosition, SeedValue, Submission } from './job-types.ts';
 
-type State = 'submitting' | 'queued' | 'running' | 'finishing' | 'done';
+/** How a run ended, as far as following it goes: the history that holds its outputs, or why there is none. */
+type Ending = { history?: HistoryEntry; cancelledPending?: boolean; error?: Error };
 
-interface Finish {
-  history?: HistoryEntry;
-  cancelledPending?: boolean;
-  error?: Error;
-}
+type JobState =
+  | { phase: 'preparing' }
+  | { phase: 'submitting' }
+  | { phase: 'queued' }
+  | { phase: 'running'; startedAt: number }
+  | { phase: 'finishing'; ending: Ending }
+  | { phase: 'done' };
+
+export type JobPhase = JobState['phase'];
+
+const NEXT: Record<JobPhase, readonly JobPhase[]> = {
+  preparing: ['submitting', 'queued', 'finishing'],
+  submitting: ['queued', 'running', 'finishing'],
+  queued: ['running', 'finishing'],
+  running: ['finishing'],
+  finishing: ['done'],
+  done: [],
+};
 
 const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
 /** How long a submitted prompt may take to start before its place in the queue is looked up. */
 const QUEUE_CHECK_DELAY_MS = 25;
-
 /** How long a timed-out job waits for the server to confirm its cancellation. */
 const CANCEL_GRACE_MS = 5_000;
-
 /** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
 const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export class Job extends EventEmitter<JobEvents> {
   readonly promptId: string;
-  readonly workflow: ApiWorkflow;
   /** Settles when the job ends: the outputs on success, a PyrosError otherwise. */
   readonly result: Promise<JobResult>;
 
   private readonly context: JobContext;
-  private readonly options: Required<Omit<JobOptions, 'promptId' | 'extraData' | 'timeoutMs'>> & Pick<JobOptions, 'extraData' | 'timeoutMs'>;
-  private state: State = 'submitting';
+  private readonly options: JobOptions & { quietCheckMs: number; historyWaitMs: number };
+  private readonly follows: boolean;
+  private state: JobState = { phase: 'preparing' };
+  private graph: ApiWorkflow;
   private number: number | undefined;
   private submittedAt = 0;
   private startedAt: number | undefined;
+  private announced = false;
+  private warnings: PromptWarning[] = [];
   private currentNode: NodeRef | undefined;
   private succeeded = false;
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
   private cancelRequested = false;
+  /** The server was asked to stop the prompt (once is enough). */
+  private cancelSent = false;
   private timedOut: PyrosError | undefined;
   private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
-  private readonly finished = new Set<string>();
+  private readonly finishedNodes = new Set<string>();
   private readonly seenOutputs: OutputRef[] = [];
   private readonly socketImages: JobResult['socketImages'] = [];
   private lastActivity = Date.now();
   private checking = false;
   private queueRefresh: Promise<void> | undefined;
-  private finish!: (finish: Finish) => void;
-  private readonly finished$: Promise<Finish>;
+  private settle!: (ending: Ending) => void;
+  private readonly ended: Promise<Ending>;
   private readonly cleanups: (() => void)[] = [];
   /** Frames that arrived before the POST answer; handled right after `submitted`, in order. */
   private early: (() => void)[] | undefined = [];
 
-  constructor(context: JobContext, workflow: ApiWorkflow, options: JobOptions = {}) {
+  /** @internal Use `Client.run` or `Client.follow`. */
+  constructor(context: JobContext, workflow: ApiWorkflow | undefined, options: JobOptions & { follow?: boolean } = {}) {
     super();
     this.context = context;
-    this.workflow = workflow;
+    this.graph = workflow ?? {};
+    this.follows = options.follow === true;
     this.promptId = options.promptId ?? randomUUID();
-    this.options = {
-      quietCheckMs: options.quietCheckMs ?? 5_000,
-      historyWaitMs: options.historyWaitMs ?? 5_000,
-      extraData: options.extraData,
-      timeoutMs: options.timeoutMs,
-    };
-    let settle!: (finish: Finish) => void;
-    this.finished$ = new Promise<Finish>((resolve) => {
-      settle = resolve;
+    this.options = { ...options, quietCheckMs: options.quietCheckMs ?? 5_000, historyWaitMs: options.historyWaitMs ?? 5_000 };
+    this.ended = new Promise<Ending>((resolve) => {
+      this.settle = resolve;
     });
-    this.finish = (finish) => {
-      if (this.state === 'done' || this.state === 'finishing') return;
-      this.state = 'finishing';
-      settle(finish);
-    };
     this.result = this.run();
     // The caller may only listen to events; a rejection must not crash the process for that.
     this.result.catch(() => undefined);
+    if (options.signal) {
+      const onAbort = (): void => void this.cancel();
+      if (options.signal.aborted) queueMicrotask(onAbort);
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+      this.cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
+    }
+  }
+
+  /** The prompt as submitted (uploads applied once they are done; for a followed prompt, once known). */
+  get workflow(): ApiWorkflow {
+    return this.graph;
+  }
+
+  get phase(): JobPhase {
+    return this.state.phase;
   }
 
   /** Whether the server got the prompt; lets a caller decide whether resubmitting is safe. */
@@ -112,14 +144,16 @@ export class Job extends EventEmitter<JobEvents> {
    * when it is running. The result then rejects with a `cancelled` error.
    */
   async cancel(): Promise<void> {
-    if (this.state === 'done' || this.state === 'finishing') return;
+    if (this.isOver()) return;
     this.cancelRequested = true;
-    if (this.state === 'submitting') return; // handled as soon as the POST answers
+    if (this.state.phase === 'preparing' || this.state.phase === 'submitting') return; // handled once the server has it
+    if (this.cancelSent) return;
+    this.cancelSent = true;
     try {
       await this.cancelOnServer();
     } catch (error) {
       // The server cannot be told (it is down or unreachable): stop following the job anyway.
-      this.finish({
+      this.end({
         error: new PyrosError('cancelled', `Cancelled, but the server could not be told to stop prompt ${this.promptId}: ${(error as Error).message}`, {
           hint: `It may still run; check with \`pyros fetch ${this.promptId}\` once the server is reachable.`,
           cause: error,
@@ -133,105 +167,135 @@ export class Job extends EventEmitter<JobEvents> {
    * rejects with `error` at once. A Pool uses this to move the job to another server.
    */
   abandon(error: Error): void {
-    this.finish({ error });
+    this.end({ error });
   }
 
-  private async cancelOnServer(): Promise<void> {
-    const { api } = this.context;
-    const queue = await api.queue();
-    if (queue.pending.some((entry) => entry.promptId === this.promptId)) {
-      await api.deleteFromQueue([this.promptId]);
-      const after = await api.queue();
-      const stillPending = after.pending.some((e) => e.promptId === this.promptId);
-      if (!stillPending && !after.running.some((e) => e.promptId === this.promptId)) {
-        this.finish({ cancelledPending: true });
-        return;
-      }
-    }
-    if (queue.running.some((entry) => entry.promptId === this.promptId) || this.state === 'running') {
-      await api.interrupt(this.promptId);
-    }
-    // Whatever state it is in now, the next HTTP check or the end-of-run event settles it.
-    void this.checkOverHttp();
+  // ── the state machine ────────────────────────────────────────────────────────────────
+
+  private enter(next: JobState): void {
+    const from = this.state.phase;
+    if (from === next.phase) return;
+    if (!NEXT[from].includes(next.phase)) throw new Error(`job ${this.promptId}: no transition from ${from} to ${next.phase}`);
+    this.state = next;
+    if (next.phase === 'running') this.emit('started');
   }
+
+  private isOver(): boolean {
+    return this.state.phase === 'finishing' || this.state.phase === 'done';
+  }
+
+  /** The one way a run ends: records why, once. */
+  private end(ending: Ending): void {
+    if (this.isOver()) return;
+    this.enter({ phase: 'finishing', ending });
+    this.settle(ending);
+  }
+
+  private markStarted(): void {
+    if (this.state.phase !== 'submitting' && this.state.phase !== 'queued') return;
+    this.startedAt = Date.now();
+    this.enter({ phase: 'running', startedAt: this.startedAt });
+  }
+
+  // ── the run ──────────────────────────────────────────────────────────────────────────
 
   private async run(): Promise<JobResult> {
-    const { socket } = this.context;
     try {
       const deadline = this.startDeadline();
-      try {
-        await Promise.race([this.context.ready(), deadline]);
-      } catch (error) {
-        this.submissionState = 'not-sent';
-        throw error;
+      await Promise.race([this.prepare(), deadline]);
+      this.listen(this.context.socket);
+      if (this.follows) {
+        this.submissionState = 'accepted';
+        this.early = undefined;
+        this.enter({ phase: 'queued' });
+        void this.checkOverHttp({ found: true });
+      } else {
+        await Promise.race([this.submit(), deadline]);
       }
-      this.listen(socket);
-      this.submittedAt = Date.now();
-      const accepted = await Promise.race([this.submit(), deadline]);
-      if (accepted.prompt_id !== this.promptId) {
-        // A server that ignores our id: follow the one it gave.
-        (this as { promptId: string }).promptId = accepted.prompt_id;
-      }
-      this.number = accepted.number;
-      const warnings = this.warningsOf(accepted.node_errors);
-      this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
-      this.state = 'queued';
-      const early = this.early ?? [];
-      this.early = undefined;
-      for (const handle of early) handle();
-      if (this.state === 'queued') void this.refreshQueuePosition();
       this.startWatchdog();
       if (this.cancelRequested) void this.cancel();
-      const finish = await this.finished$;
+      const ending = await this.ended;
       if (this.timedOut) throw this.timedOut;
-      if (finish.error) throw finish.error;
-      if (finish.cancelledPending) {
-        throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
-      }
-      const history = finish.history ?? (await this.waitForHistory());
-      return this.conclude(history, warnings);
+      if (ending.error) throw ending.error;
+      if (ending.cancelledPending) throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
+      const history = ending.history ?? (await this.waitForHistory());
+      return this.conclude(history);
+    } catch (error) {
+      if (!this.isOver()) this.end({ error: error as Error });
+      throw error;
     } finally {
-      this.state = 'done';
+      if (this.state.phase === 'finishing') this.enter({ phase: 'done' });
       for (const cleanup of this.cleanups.splice(0)) cleanup();
     }
   }
 
-  private async submit(): Promise<Awaited<ReturnType<ComfyApi['submitPrompt']>>> {
-    const { api, socket } = this.context;
-    this.submissionState = 'unknown';
+  /** Opens the socket and uploads the files the prompt needs; nothing is submitted yet. */
+  private async prepare(): Promise<void> {
     try {
-      const accepted = await api.submitPrompt({
-        prompt: this.workflow,
+      await this.context.ready();
+      const uploads = this.options.uploads ?? [];
+      if (uploads.length > 0) this.graph = structuredClone(this.graph);
+      for (const upload of uploads) {
+        const done = await this.context.uploads.upload(upload);
+        const node = this.graph[upload.nodeId];
+        if (node) node.inputs[upload.input] = done.value;
+        this.emit('uploaded', done);
+      }
+    } catch (error) {
+      this.submissionState = 'not-sent';
+      throw error;
+    }
+  }
+
+  private async submit(): Promise<void> {
+    const { api, socket } = this.context;
+    this.enter({ phase: 'submitting' });
+    this.submittedAt = Date.now();
+    this.submissionState = 'unknown';
+    let accepted: Awaited<ReturnType<ComfyApi['submitPrompt']>>;
+    try {
+      accepted = await api.submitPrompt({
+        prompt: this.graph,
         client_id: socket.clientId,
         prompt_id: this.promptId,
         extra_data: { ...this.options.extraData, client_id: socket.clientId },
       });
-      this.submissionState = 'accepted';
-      return accepted;
     } catch (error) {
       const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') as string;
       if (error instanceof PyrosError && error.kind === 'rejected') this.submissionState = 'rejected';
       else if (NOT_DELIVERED_CODES.has(code)) this.submissionState = 'not-sent';
       throw error;
     }
+    this.submissionState = 'accepted';
+    // A server that ignores our id: follow the one it gave.
+    if (accepted.prompt_id !== this.promptId) (this as { promptId: string }).promptId = accepted.prompt_id;
+    this.number = accepted.number;
+    this.announce(this.warningsOf(accepted.node_errors));
+  }
+
+  /** Tells listeners the server has the prompt, then handles the frames that came before. */
+  private announce(warnings: PromptWarning[]): void {
+    if (this.announced) return;
+    this.announced = true;
+    this.warnings = warnings;
+    this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
+    if (this.state.phase === 'submitting') this.enter({ phase: 'queued' });
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const handle of early) handle();
+    if (this.state.phase === 'queued') void this.refreshQueuePosition();
   }
 
   private listen(socket: ComfySocket): void {
     // Until the POST answers, frames wait so that events come in a sensible order (submitted first).
-    const onMessage = (message: ServerMessage): void => {
-      if (this.early) this.early.push(() => this.onMessage(message));
-      else this.onMessage(message);
+    const later = (handle: () => void): void => {
+      if (this.early) this.early.push(handle);
+      else handle();
     };
-    const onBinary = (frame: BinaryFrame): void => {
-      if (this.early) this.early.push(() => this.onBinary(frame));
-      else this.onBinary(frame);
-    };
-    const onMalformed = (detail: string): void => {
-      this.emit('debug', `skipped a malformed frame: ${detail}`);
-    };
-    const onReconnecting = (info: { attempt: number; delayMs: number; reason: string }): void => {
-      this.emit('connection', { state: 'reconnecting', ...info });
-    };
+    const onMessage = (message: ServerMessage): void => later(() => this.onMessage(message));
+    const onBinary = (frame: BinaryFrame): void => later(() => this.onBinary(frame));
+    const onMalformed = (detail: string): void => void this.emit('debug', `skipped a malformed frame: ${detail}`);
+    const onReconnecting = (info: { attempt: number; delayMs: number; reason: string }): void => void this.emit('connection', { state: 'reconnecting', ...info });
     const onOpen = (info: { reconnect: boolean }): void => {
       if (!info.reconnect) return;
       this.emit('connection', { state: 'reconnected' });
@@ -254,51 +318,40 @@ export class Job extends EventEmitter<JobEvents> {
 
   private isOurs(promptId: string | null | undefined): boolean {
     // Messages without a prompt id (older servers, reconnect) are ours only while we run.
-    return promptId === this.promptId || ((promptId === undefined || promptId === null) && this.state === 'running');
+    return promptId === this.promptId || ((promptId === undefined || promptId === null) && this.state.phase === 'running');
   }
 
   private ref(nodeId: string, displayNodeId?: string | null, classType?: string | null): NodeRef {
-    return nodeRef(this.workflow, nodeId, displayNodeId, classType);
-  }
-
-  private markStarted(): void {
-    if (this.state === 'submitting' || this.state === 'queued') {
-      this.state = 'running';
-      this.startedAt ??= Date.now();
-      this.emit('started');
-    }
+    return nodeRef(this.graph, nodeId, displayNodeId, classType);
   }
 
   private onMessage(message: ServerMessage): void {
-    if (this.state === 'done' || this.state === 'finishing') return;
+    if (this.isOver()) return;
+    if (message.type === 'status') {
+      if (this.state.phase === 'queued') void this.refreshQueuePosition();
+      return;
+    }
+    const data = message.data as { prompt_id?: string | null };
+    if (!this.isOurs(data.prompt_id)) return;
+    this.lastActivity = Date.now();
     switch (message.type) {
-      case 'status':
-        if (this.state === 'queued') void this.refreshQueuePosition();
-        return;
       case 'execution_start':
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
         this.markStarted();
         return;
-      case 'execution_cached': {
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
+      case 'execution_cached':
         this.markStarted();
         for (const id of message.data.nodes) this.cached.add(id);
         if (message.data.nodes.length > 0) this.emit('cached', { nodes: message.data.nodes.map((id) => this.ref(id)) });
         this.emitOverall();
         return;
-      }
       case 'executing': {
         const { node, display_node: display, prompt_id: promptId } = message.data;
-        if (!this.isOurs(promptId)) return;
-        this.touch();
         if (node === null) {
-          if (promptId === this.promptId) this.finish({});
+          if (promptId === this.promptId) this.end({});
           return;
         }
         this.markStarted();
-        if (this.currentNode) this.finished.add(this.currentNode.nodeId);
+        if (this.currentNode) this.finishedNodes.add(this.currentNode.nodeId);
         this.currentNode = this.ref(node, display);
         // The count first, so that a listener of `node` sees how many nodes came before it.
         this.emitOverall();
@@ -306,21 +359,17 @@ export class Job extends EventEmitter<JobEvents> {
         return;
       }
       case 'progress': {
-        const { prompt_id: promptId, node, value, max } = message.data;
-        if (!this.isOurs(promptId)) return;
-        this.touch();
         this.markStarted();
+        const { node, value, max } = message.data;
         const ref = node ? (this.currentNode?.nodeId === node ? this.currentNode : this.ref(node)) : this.currentNode;
         if (ref) this.emit('progress', { node: ref, value, max });
         return;
       }
       case 'progress_state': {
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
         let changed = false;
         for (const [id, state] of Object.entries(message.data.nodes)) {
-          if (state.state === 'finished' && !this.finished.has(id)) {
-            this.finished.add(id);
+          if (state.state === 'finished' && !this.finishedNodes.has(id)) {
+            this.finishedNodes.add(id);
             changed = true;
           }
         }
@@ -328,29 +377,20 @@ export class Job extends EventEmitter<JobEvents> {
         return;
       }
       case 'executed': {
-        const { prompt_id: promptId, node, display_node: display, output } = message.data;
-        if (!this.isOurs(promptId)) return;
-        this.touch();
-        const ref = this.ref(node, display);
+        const { node, display_node: display, output } = message.data;
         if (output) {
           mergeOutputs(this.seenOutputs, outputsOfExecuted(node, output));
-          this.emit('executed', { node: ref, output });
+          this.emit('executed', { node: this.ref(node, display), output });
         }
         return;
       }
       case 'execution_success':
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
         this.succeeded = true;
         return;
       case 'execution_error':
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
         this.lastError = message.data;
         return;
       case 'execution_interrupted': {
-        if (!this.isOurs(message.data.prompt_id)) return;
-        this.touch();
         const { node_id: nodeId, node_type: nodeType } = message.data;
         this.interruptedAt = nodeId ? this.ref(nodeId, undefined, nodeType) : undefined;
         return;
@@ -361,11 +401,11 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private onBinary(frame: BinaryFrame): void {
-    if (this.state !== 'running') return;
+    if (this.state.phase !== 'running') return;
     if (frame.kind === 'preview') {
       const meta = frame.metadata;
       if (meta?.prompt_id !== undefined && meta.prompt_id !== this.promptId) return;
-      this.touch();
+      this.lastActivity = Date.now();
       const node = meta?.node_id ? this.ref(meta.node_id, meta.display_node_id) : this.currentNode;
       if (node?.classType && WEBSOCKET_IMAGE_NODES.has(node.classType)) {
         this.socketImages.push({ node, mime: frame.mime, image: Buffer.from(frame.image) });
@@ -374,18 +414,14 @@ export class Job extends EventEmitter<JobEvents> {
       this.emit('preview', { mime: frame.mime, image: frame.image, node });
     } else if (frame.kind === 'text') {
       // Text frames carry no prompt id and are broadcast: keep those of our own nodes only.
-      if (!this.workflow[frame.nodeId.split('.')[0] ?? '']) return;
+      if (!this.graph[frame.nodeId.split('.')[0] ?? '']) return;
       this.emit('text', { node: this.ref(frame.nodeId), text: frame.text });
     }
   }
 
-  private touch(): void {
-    this.lastActivity = Date.now();
-  }
-
   private emitOverall(): void {
-    const total = Object.keys(this.workflow).length;
-    const done = new Set([...this.cached, ...this.finished].filter((id) => this.workflow[id])).size;
+    const total = Object.keys(this.graph).length;
+    const done = new Set([...this.cached, ...this.finishedNodes].filter((id) => this.graph[id])).size;
     this.emit('overall', { done: Math.min(done, total), total });
   }
 
@@ -398,6 +434,8 @@ export class Job extends EventEmitter<JobEvents> {
     });
   }
 
+  // ── HTTP: queue position, cancellation, checks when the socket is quiet ────────────────
+
   /**
    * Asks /queue where the prompt stands, a moment later: a prompt that starts at once (the usual
    * case on an idle server) needs no position, and the request would only slow it down.
@@ -406,16 +444,9 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.queueRefresh) return;
     this.queueRefresh = (async () => {
       try {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, QUEUE_CHECK_DELAY_MS);
-          this.cleanups.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        if (this.state !== 'queued') return;
-        const queue = await this.context.api.queue();
-        this.applyQueue(queue);
+        await this.pause(QUEUE_CHECK_DELAY_MS);
+        if (this.state.phase !== 'queued') return;
+        this.applyQueue(await this.context.api.queue());
       } catch (error) {
         this.emit('debug', `queue check failed: ${(error as Error).message}`);
       } finally {
@@ -424,19 +455,59 @@ export class Job extends EventEmitter<JobEvents> {
     })();
   }
 
+  /** Resolves after `ms`, or at once when the job ends. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.cleanups.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Updates the state from /queue; returns whether the prompt is listed there. */
   private applyQueue(queue: QueueState): boolean {
-    if (queue.running.some((entry) => entry.promptId === this.promptId)) {
+    const running = queue.running.find((entry) => entry.promptId === this.promptId);
+    const mine = running ?? queue.pending.find((entry) => entry.promptId === this.promptId);
+    if (!mine) return false;
+    if (this.follows) this.adopt(mine.prompt, mine.number);
+    if (running) {
       this.markStarted();
       return true;
     }
-    const mine = queue.pending.find((entry) => entry.promptId === this.promptId);
-    if (!mine) return false;
-    if (this.state === 'queued') {
+    if (this.state.phase === 'queued') {
       const ahead = queue.pending.filter((entry) => entry.number < mine.number).length;
       this.emit('queued', { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length });
     }
     return true;
+  }
+
+  /** A followed prompt, found: its workflow and number as the server has them; then `submitted`. */
+  private adopt(prompt: Record<string, unknown> | undefined, number: number | undefined): void {
+    if (this.announced) return;
+    if (Object.keys(this.graph).length === 0 && prompt) this.graph = prompt as ApiWorkflow;
+    this.number = number;
+    this.announce([]);
+  }
+
+  private async cancelOnServer(): Promise<void> {
+    const { api } = this.context;
+    const queue = await api.queue();
+    if (queue.pending.some((entry) => entry.promptId === this.promptId)) {
+      await api.deleteFromQueue([this.promptId]);
+      const after = await api.queue();
+      const stillThere = after.pending.some((e) => e.promptId === this.promptId) || after.running.some((e) => e.promptId === this.promptId);
+      if (!stillThere) {
+        this.end({ cancelledPending: true });
+        return;
+      }
+    }
+    if (queue.running.some((entry) => entry.promptId === this.promptId) || this.state.phase === 'running') {
+      await api.interrupt(this.promptId);
+    }
+    // Whatever state it is in now, the next HTTP check or the end-of-run event settles it.
+    void this.checkOverHttp();
   }
 
   /**
@@ -452,24 +523,24 @@ export class Job extends EventEmitter<JobEvents> {
     const limit = this.options.timeoutMs;
     if (limit === undefined) return deadline;
     const timeout = setTimeout(() => {
-      const submitting = this.state === 'submitting';
+      const accepted = this.submissionState === 'accepted';
       const error = new PyrosError(
         'timeout',
-        submitting
-          ? `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`
-          : `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`,
-        { hint: submitting ? 'Check that the server is responsive, or raise --timeout.' : `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` },
+        accepted
+          ? `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`
+          : `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`,
+        { hint: accepted ? `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` : 'Check that the server is responsive, or raise --timeout.' },
       );
       this.timedOut = error;
       this.cancelRequested = true;
-      if (submitting) {
+      if (!accepted) {
         fail(error);
         return;
       }
       // Tell the server before giving up (a process that exits right after would cut the request), but not for long.
       const told = this.cancelOnServer().catch((cause: Error) => this.emit('debug', `cancel after the timeout failed: ${cause.message}`));
       const grace = new Promise((resolve) => setTimeout(resolve, CANCEL_GRACE_MS).unref());
-      void Promise.race([told, grace]).then(() => this.finish({ error }));
+      void Promise.race([told, grace]).then(() => this.end({ error }));
     }, limit);
     this.cleanups.push(() => clearTimeout(timeout));
     return deadline;
@@ -484,44 +555,45 @@ export class Job extends EventEmitter<JobEvents> {
     this.cleanups.push(() => clearInterval(timer));
   }
 
-  /** Looks at /history and /queue: finishes the job if the server says it is over. */
-  private async checkOverHttp(): Promise<void> {
-    if (this.checking || this.state === 'done' || this.state === 'finishing' || this.state === 'submitting') return;
+  /** Looks at /history and /queue: ends the job if the server says it is over, or no longer knows it. */
+  private async checkOverHttp(options: { found?: boolean } = {}): Promise<void> {
+    if (this.checking || this.isOver() || this.state.phase === 'preparing' || this.state.phase === 'submitting') return;
     this.checking = true;
-    this.emit('connection', { state: 'checking' });
+    if (!options.found) this.emit('connection', { state: 'checking' });
     try {
-      const history = await this.context.api.history(this.promptId);
-      if (history) {
-        this.finish({ history });
-        return;
+      for (let look = 0; look < 2; look++) {
+        // Between leaving the queue and entering the history a prompt is briefly in neither:
+        // look once more a moment later before calling it lost.
+        if (look > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.options.quietCheckMs)).unref());
+        if (this.isOver()) return;
+        const history = await this.context.api.history(this.promptId);
+        if (history) {
+          if (this.follows) this.adopt(history.prompt?.[2] as Record<string, unknown> | undefined, history.prompt?.[0] as number | undefined);
+          this.end({ history });
+          return;
+        }
+        if (this.applyQueue(await this.context.api.queue())) {
+          this.lastActivity = Date.now();
+          return;
+        }
       }
-      if (this.applyQueue(await this.context.api.queue())) {
-        this.touch();
-        return;
-      }
-      // Neither in the history nor queued: between leaving the queue and entering the history a
-      // prompt is briefly in neither, so look once more a moment later before calling it lost.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.options.quietCheckMs)).unref());
-      if (this.state !== 'queued' && this.state !== 'running') return;
-      const again = await this.context.api.history(this.promptId);
-      if (again) {
-        this.finish({ history: again });
-        return;
-      }
-      if (this.applyQueue(await this.context.api.queue())) {
-        this.touch();
-        return;
-      }
-      this.finish({
-        error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
-          hint: 'Run the command again (or use --retry N to resubmit automatically).',
-        }),
-      });
+      this.end({ error: this.notKnown() });
     } catch (error) {
       this.emit('debug', `state check failed: ${(error as Error).message}`);
     } finally {
       this.checking = false;
     }
+  }
+
+  private notKnown(): PyrosError {
+    if (this.follows && !this.announced) {
+      return new PyrosError('lost', `The server at ${this.context.api.endpoint.display} knows no prompt ${this.promptId}: it is neither in the history nor in the queue.`, {
+        hint: 'Check the id (every `pyros run` prints it first) and the --server; a restarted server forgets its history.',
+      });
+    }
+    return new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
+      hint: 'Run the command again (or use --retry N to resubmit automatically).',
+    });
   }
 
   /** After the end-of-run event the history is stored; a short retry covers slow proxies. */
@@ -541,7 +613,7 @@ export class Job extends EventEmitter<JobEvents> {
     }
   }
 
-  private conclude(history: HistoryEntry, warnings: PromptWarning[]): JobResult {
+  private conclude(history: HistoryEntry): JobResult {
     const { outputs, texts } = judgeRun(history, {
       promptId: this.promptId,
       interruptedAt: this.interruptedAt,
@@ -551,15 +623,18 @@ export class Job extends EventEmitter<JobEvents> {
       seenOutputs: this.seenOutputs,
       ref: (nodeId, classType) => this.ref(nodeId, undefined, classType),
     });
+    const timings = this.follows ? timingsFromHistory(history, Date.now()) : { submittedAt: this.submittedAt, startedAt: this.startedAt, finishedAt: Date.now() };
     return {
       promptId: this.promptId,
       number: this.number,
+      workflow: this.graph,
+      seeds: seedValues(this.graph),
       outputs,
       texts,
       socketImages: this.socketImages,
       cachedNodes: [...this.cached],
-      warnings,
-      timings: { submittedAt: this.submittedAt, startedAt: this.startedAt, finishedAt: Date.now() },
+      warnings: this.warnings,
+      timings,
       history,
     };
   }

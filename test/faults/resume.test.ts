@@ -49,13 +49,16 @@ describe('faults: a killed client loses nothing (resume with pyros fetch)', () =
     assert.match(result.stdout, new RegExp(`1 file saved in ${out} \\(prompt ${promptId}\\)`));
     await assertEndState(suite, out);
     await assertNoTempFiles(join(suite.root, 'killed'));
-    // Same saving rules as run (without --prompt): the image, and its metadata beside it.
+    // The same sidecars as the run would have written: the prompt text, and the metadata with the seed and the workflow.
     const files = (await readdir(out)).sort();
     const png = files.find((f) => f.endsWith('.png')) ?? '';
     const stem = png.slice(0, -4);
-    assert.deepEqual(files, [`${stem}.json`, png].sort());
+    assert.deepEqual(files, [`${stem}.json`, png, `${stem}.txt`].sort());
     const meta = JSON.parse(await readFile(join(out, `${stem}.json`), 'utf8'));
     assert.equal(meta.prompt_id, promptId);
+    assert.equal(await readFile(join(out, `${stem}.txt`), 'utf8'), `${meta.prompt}\n`);
+    assert.equal(typeof meta.seed, 'number');
+    assert.equal(meta.workflow_file, suite.flow);
   });
 
   it('announces the prompt id as the first event of the job with --json', async () => {

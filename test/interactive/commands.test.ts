@@ -8,18 +8,30 @@ import { fileURLToPath } from 'node:url';
 import { parseCommand, QUIT, runCommand } from '../../src/cli/interactive/commands.ts';
 import { commonPrefix, completionsFor, readlineCompletion } from '../../src/cli/interactive/completion.ts';
 import { parseCount, parseSeedMode, Session } from '../../src/cli/interactive/session.ts';
+import type { CommandContext } from '../../src/cli/context.ts';
+import { resolveRunSettings, type RunFlags } from '../../src/cli/run-settings.ts';
 
 const WORKFLOW = fileURLToPath(new URL('../../examples/txt2img.json', import.meta.url));
 
-async function newSession(extra: Record<string, unknown> = {}): Promise<{ session: Session; printed: string[] }> {
+async function newSession(extra: RunFlags = {}): Promise<{ session: Session; printed: string[] }> {
   const printed: string[] = [];
-  const session = await Session.create({
-    flags: { workflow: WORKFLOW, ...extra },
+  const context: CommandContext = {
     config: {},
     connection: { servers: ['http://127.0.0.1:9'], headers: {}, token: undefined, insecure: false },
     secrets: [],
-    io: { print: (text) => printed.push(text), reporterFor: () => assert.fail('no job in these tests'), showImage: () => false, color: false },
+    requestTimeoutMs: undefined,
+    pingIntervalMs: undefined,
+    quietCheckMs: undefined,
+    json: false,
+    verbose: false,
+    color: false,
     env: {},
+  };
+  const settings = await resolveRunSettings(undefined, { workflow: WORKFLOW, ...extra }, context);
+  const session = await Session.create({
+    context,
+    settings,
+    io: { print: (text) => printed.push(text), reporterFor: () => assert.fail('no job in these tests'), showImage: () => false, color: false },
   });
   return { session, printed };
 }
@@ -88,12 +100,14 @@ describe('interactive commands', () => {
 
   it('changes the count and the seed mode', async () => {
     assert.equal(await run('/count 3'), 'Each prompt now runs 3 jobs.');
-    assert.match(await run('/seed 42'), /^Seed 42 for the next prompts \(then 43, … for the other jobs of a prompt\)\.$/);
-    assert.match(await run('/seed keep'), /keeps the workflow’s seed/);
+    assert.equal(await run('/seed 42'), 'Seed 42 for every job.');
+    assert.equal(await run('/seed 42+'), 'Seeds 42, 43, … for the jobs of each prompt.');
+    assert.match(await run('/seed keep'), /keep the workflow’s seed/);
     assert.equal(await run('/seed random'), 'Every job gets a new random seed.');
     assert.equal(await run('/count 1'), 'Each prompt now runs 1 job.');
     assert.deepEqual(parseSeedMode(' Random '), { kind: 'random' });
     assert.deepEqual(parseSeedMode('7'), { kind: 'fixed', value: 7 });
+    assert.deepEqual(parseSeedMode('7+'), { kind: 'sequence', start: 7 });
     assert.throws(() => parseCount('101'), /from 1 to 100/);
   });
 

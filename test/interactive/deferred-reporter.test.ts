@@ -14,6 +14,7 @@ function recorder(): { reporter: Reporter; calls: string[] } {
     note: (message) => calls.push(`note ${message}`),
     debug: (message) => calls.push(`debug ${message}`),
     phase: (phase) => calls.push(`phase ${phase}`),
+    dispatched: (info) => calls.push(`dispatched ${info.promptId}`),
     follow: (job) => {
       calls.push(`follow ${job.promptId}`);
       job.on('started', () => calls.push('event started'));

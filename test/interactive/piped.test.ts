@@ -39,7 +39,7 @@ describe('piped input', () => {
 
   it('runs /commands between prompts, joins lines ending in \\, and goes on after a bad command', async () => {
     const output = join(dir, 'commands');
-    const input = ['/count 2', '/seed 1000', '/set KSampler.steps=2', '/nonsense', 'a cat \\', 'on a mat', '/quit', 'never run'].join('\n');
+    const input = ['/count 2', '/seed 1000+', '/set KSampler.steps=2', '/nonsense', 'a cat \\', 'on a mat', '/quit', 'never run'].join('\n');
     const result = await runPyros(['--server', sim.url, '--workflow', WORKFLOW, '--output', output], { input });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /✖ Unknown command \/nonsense\./);

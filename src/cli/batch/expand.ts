@@ -9,31 +9,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PyrosError } from '../../errors.ts';
-import { parseSeed, randomSeed } from '../../workflow/index.ts';
+import { expandJobs, type JobSpec, type SeedPolicy } from '../../pipeline/index.ts';
+import { parseSeed } from '../../workflow/index.ts';
 
-export type SeedPolicy =
-  | { kind: 'keep' } // the workflow's own seeds
-  | { kind: 'random' }
-  | { kind: 'fixed'; value: number }
-  | { kind: 'sequence'; start: number };
-
-export interface BatchItem {
-  /** 0-based position in the batch. */
-  index: number;
-  /** The prompt text, or undefined to keep the workflow's. */
-  prompt: string | undefined;
-  /** 0-based index of the prompt among those given. */
-  promptIndex: number;
-  /** 0-based repetition of that prompt (0 … count-1). */
-  repeat: number;
-  /** The seed for every seed input, or undefined to keep the workflow's. */
-  seed: number | undefined;
-}
+export type { SeedPolicy };
+/** A job of the batch (its prompt, seed and place). */
+export type BatchItem = JobSpec;
 
 export function parseSeedPolicy(text: string | undefined): SeedPolicy {
   if (text === undefined) return { kind: 'keep' };
   const trimmed = text.trim();
   if (trimmed.toLowerCase() === 'random') return { kind: 'random' };
+  if (trimmed.toLowerCase() === 'keep') return { kind: 'keep' };
   if (trimmed.endsWith('+')) {
     const start = trimmed.slice(0, -1);
     if (!/^\d+$/.test(start.trim())) {
@@ -87,18 +74,8 @@ export async function readPromptsFile(path: string): Promise<string[]> {
 
 /** Every prompt × count, prompt by prompt; seeds from the policy. */
 export function expandBatch(options: { prompts: readonly (string | undefined)[]; count: number; seed: SeedPolicy; random?: () => number }): BatchItem[] {
-  const prompts = options.prompts.length > 0 ? options.prompts : [undefined];
-  const random = options.random ?? randomSeed;
-  const items: BatchItem[] = [];
   if (options.seed.kind === 'sequence' && options.seed.start > Number.MAX_SAFE_INTEGER - (options.count - 1)) {
     throw new PyrosError('usage', `--seed ${options.seed.start}+ with --count ${options.count} goes past ${Number.MAX_SAFE_INTEGER}, the largest seed a JSON number holds exactly.`);
   }
-  for (const [promptIndex, prompt] of prompts.entries()) {
-    for (let repeat = 0; repeat < options.count; repeat++) {
-      const policy = options.seed;
-      const seed = policy.kind === 'random' ? random() : policy.kind === 'fixed' ? policy.value : policy.kind === 'sequence' ? policy.start + repeat : undefined;
-      items.push({ index: items.length, prompt, promptIndex, repeat, seed });
-    }
-  }
-  return items;
+  return expandJobs(options);
 }

@@ -1,23 +1,17 @@
 /** What a batch tells the person (the batch view on stderr, a summary on stdout) or the script (`--json`). */
 import { maskSecrets } from '../../client/endpoint.ts';
-import type { PoolAttempt, PoolJob, PoolServerInfo } from '../../client/pool.ts';
-import type { SavedFile } from '../../outputs/save.ts';
+import type { PoolServerInfo } from '../../client/pool.ts';
+import type { JobOutcome, JobSpec, PipelineJob } from '../../pipeline/index.ts';
 import type { BatchDisplay } from '../../ui/batch/view.ts';
-import type { JobSource } from '../../ui/index.ts';
 import { formatErrorBlock, type ErrorBlock } from '../../ui/summary.ts';
 import { paint } from '../../ui/text.ts';
-import type { BatchItem } from './expand.ts';
+import { JsonReporter } from '../reporters/json.ts';
+import { narrateJob, runSource } from '../reporters/narrate.ts';
 
-export interface JobOutcome {
-  item: BatchItem;
-  ok: boolean;
-  /** The server that ran it (or failed it). */
-  server: string | undefined;
-  promptId: string;
-  files: SavedFile[];
-  attempts: PoolAttempt[];
-  texts: string[];
-  /** For a failure: what happened, in the error block's words and as the JSON error object. */
+/** A finished job with its failure in words (for the line, the summary and --json). */
+export interface JobEnd {
+  outcome: JobOutcome;
+  spec: JobSpec;
   error?: { block: ErrorBlock; event: Record<string, unknown>; kind: string };
 }
 
@@ -26,10 +20,8 @@ export interface BatchReporter {
   debug(message: string): void;
   start(info: { total: number; servers: string[]; seeds: string; prompts: number; count: number }): void;
   server(info: PoolServerInfo): void;
-  follow(job: PoolJob, item: BatchItem): void;
-  saving(item: BatchItem): void;
-  saved(item: BatchItem, file: SavedFile, server: string): void;
-  finished(outcome: JobOutcome): void;
+  follow(job: PipelineJob, spec: JobSpec): void;
+  finished(end: JobEnd): void;
   /** The end of the batch: human summary lines and the JSON result object. */
   summary(lines: string[], data: Record<string, unknown>): void;
   /** A failure of the whole batch (before any job ran). */
@@ -37,11 +29,11 @@ export interface BatchReporter {
   close(): void;
 }
 
-function label(item: BatchItem, total: number): string {
-  return `${item.index + 1}/${total}`;
+function label(spec: JobSpec, total: number): string {
+  return `${spec.index + 1}/${total}`;
 }
 
-function shortHost(server: string | undefined): string {
+export function shortHost(server: string | undefined): string {
   return (server ?? '-').replace(/^http:\/\//, '');
 }
 
@@ -53,7 +45,6 @@ export class HumanBatchReporter implements BatchReporter {
   private readonly secrets: readonly string[];
   private readonly color: boolean;
   private readonly out: NodeJS.WriteStream;
-  private readonly early: string[] = [];
   private total = 0;
   private stopped = false;
 
@@ -89,42 +80,44 @@ export class HumanBatchReporter implements BatchReporter {
   start(info: { total: number; servers: string[] }): void {
     this.total = info.total;
     this.display = this.createDisplay(info.total, info.servers);
-    for (const line of this.early.splice(0)) this.log(line);
   }
 
   server(info: PoolServerInfo): void {
     this.display?.model.server({ ...info, reason: info.reason === undefined ? undefined : this.mask(info.reason) });
   }
 
-  follow(job: PoolJob, item: BatchItem): void {
+  follow(job: PipelineJob, spec: JobSpec): void {
     const display = this.display;
     if (!display) return;
-    job.on('dispatched', (info) => display.model.dispatched(item.index, info.server));
+    const at = `[${label(spec, this.total)}]`;
+    job.on('dispatched', (info) => display.model.dispatched(spec.index, info.server));
     job.on('moved', (info) => {
-      display.model.moved(item.index);
-      this.log(`↻ [${label(item, this.total)}] moved off ${shortHost(info.from)}: ${info.reason}`);
+      display.model.moved(spec.index);
+      this.log(`↻ ${at} moved off ${shortHost(info.from)}: ${info.reason}`);
     });
-    job.on('debug', (message) => this.debug(`[${label(item, this.total)}] ${message}`));
-    // A PoolJob emits every Job event; its emitter type only adds its own.
-    display.attach(job as unknown as JobSource, item.index);
+    job.on('retrying', (info) => this.log(`↻ ${at} resubmitting in ${(info.delayMs / 1000).toFixed(1)} s (retry ${info.attempt} of ${info.retries}): ${(info.error as Error).message}`));
+    job.on('uploaded', (upload) => {
+      if (!upload.reused) this.debug(`${at} input ${upload.path} → #${upload.nodeId}.${upload.input} (uploaded as ${upload.name})`);
+    });
+    job.on('prepared', (prepared) => {
+      if (prepared.expansion) this.debug(`${at} prompt: ${prepared.expansion.text}`);
+    });
+    job.on('saving', () => display.model.saving(spec.index));
+    job.on('debug', (message) => this.debug(`${at} ${message}`));
+    display.attach(runSource(job), spec.index);
   }
 
-  saving(item: BatchItem): void {
-    this.display?.model.saving(item.index);
-  }
-
-  saved(): void {}
-
-  finished(outcome: JobOutcome): void {
-    this.display?.model.finished(outcome.item.index, outcome.ok);
+  finished(end: JobEnd): void {
+    const { outcome, spec } = end;
+    this.display?.model.finished(spec.index, outcome.ok);
     const where = shortHost(outcome.server);
-    const seed = outcome.item.seed === undefined ? '' : ` · seed ${outcome.item.seed}`;
+    const seed = spec.seed === undefined ? '' : ` · seed ${spec.seed}`;
     if (outcome.ok) {
       const first = outcome.files[0]?.path ?? 'no file';
       const more = outcome.files.length > 1 ? ` (+${outcome.files.length - 1})` : '';
-      this.log(`${paint('green', '✔', this.live)} [${label(outcome.item, this.total)}] ${where}${seed} → ${first}${more}`);
+      this.log(`${paint('green', '✔', this.live)} [${label(spec, this.total)}] ${where}${seed} → ${first}${more}`);
     } else {
-      this.log(`${paint('red', '✖', this.live)} [${label(outcome.item, this.total)}] ${where}${seed}: ${outcome.error?.block.title ?? 'failed'}`);
+      this.log(`${paint('red', '✖', this.live)} [${label(spec, this.total)}] ${where}${seed}: ${end.error?.block.title ?? 'failed'}`);
     }
   }
 
@@ -153,34 +146,31 @@ export class HumanBatchReporter implements BatchReporter {
   }
 }
 
-/** `--json`: every event of every job, with the job number and the server that runs it. */
+/** `--json`: every event of every job (as `pyros run` prints for one), with its job number and server. */
 export class JsonBatchReporter implements BatchReporter {
   private readonly serverStates = new Map<string, string>();
   private readonly out: NodeJS.WritableStream;
   private readonly secrets: readonly string[];
   private readonly verbose: boolean;
+  private readonly batch: JsonReporter;
 
   constructor(options: { out?: NodeJS.WritableStream; secrets: readonly string[]; verbose: boolean }) {
     this.out = options.out ?? process.stdout;
     this.secrets = options.secrets;
     this.verbose = options.verbose;
-  }
-
-  emit(event: string, data: Record<string, unknown> = {}): void {
-    const line = JSON.stringify({ event, time: new Date().toISOString(), ...data });
-    this.out.write(`${maskSecrets(line, this.secrets)}\n`);
+    this.batch = new JsonReporter({ out: this.out, secrets: this.secrets, verbose: this.verbose });
   }
 
   note(message: string, data: Record<string, unknown> = {}): void {
-    this.emit('note', { message, ...data });
+    this.batch.note(message, data);
   }
 
   debug(message: string): void {
-    if (this.verbose) process.stderr.write(`${maskSecrets(message, this.secrets)}\n`);
+    this.batch.debug(message);
   }
 
   start(info: { total: number; servers: string[]; seeds: string; prompts: number; count: number }): void {
-    this.emit('batch', { total: info.total, servers: info.servers, seeds: info.seeds, prompts: info.prompts, count: info.count });
+    this.batch.emit('batch', { total: info.total, servers: info.servers, seeds: info.seeds, prompts: info.prompts, count: info.count });
   }
 
   server(info: PoolServerInfo): void {
@@ -188,51 +178,32 @@ export class JsonBatchReporter implements BatchReporter {
     const key = `${info.state}\0${info.reason ?? ''}`;
     if (this.serverStates.get(info.server) === key) return;
     this.serverStates.set(info.server, key);
-    this.emit('server', { server: info.server, state: info.state, reason: info.reason, retry_in_ms: info.retryInMs, jobs: info.jobs, remaining: info.remaining });
+    this.batch.emit('server', { server: info.server, state: info.state, reason: info.reason, retry_in_ms: info.retryInMs, jobs: info.jobs, remaining: info.remaining });
   }
 
-  follow(job: PoolJob, item: BatchItem): void {
-    const n = item.index + 1;
-    const on = (event: string, data: Record<string, unknown> = {}): void => this.emit(event, { job: n, server: job.server ?? null, ...data });
-    job.on('dispatched', (info) => on('dispatched', { prompt_id: info.promptId, attempt: info.attempt, seed: item.seed }));
-    job.on('moved', (info) => this.emit('moved', { job: n, server: info.from, prompt_id: info.promptId, reason: info.reason }));
-    job.on('submitted', (info) => on('submitted', { prompt_id: info.promptId, number: info.number, warnings: info.warnings }));
-    job.on('queued', (info) => on('queued', { ...info }));
-    job.on('started', () => on('started', { prompt_id: job.promptId }));
-    job.on('cached', (info) => on('cached', { nodes: info.nodes.map((node) => node.nodeId) }));
-    job.on('node', (node) => on('node', { node_id: node.nodeId, title: node.title, class_type: node.classType }));
-    job.on('progress', (info) => on('progress', { node_id: info.node.nodeId, value: info.value, max: info.max }));
-    job.on('overall', (info) => on('overall', { ...info }));
-    job.on('preview', (info) => on('preview', { mime: info.mime, bytes: info.image.length, node_id: info.node?.nodeId }));
-    job.on('text', (info) => on('text', { node_id: info.node.nodeId, text: info.text }));
-    job.on('connection', (info) => {
-      if (info.state !== 'checking') on('connection', { ...info });
-    });
-    job.on('debug', (message) => this.debug(`[job ${n}] ${message}`));
+  follow(job: PipelineJob, spec: JobSpec): void {
+    const reporter = new JsonReporter({ out: this.out, secrets: this.secrets, verbose: this.verbose, extra: { job: spec.index + 1, server: null } });
+    narrateJob(job, reporter, { patches: () => undefined });
+    job.on('moved', (info) => reporter.emit('moved', { prompt_id: info.promptId, server: info.from, reason: info.reason }));
   }
 
-  saving(): void {}
-
-  saved(item: BatchItem, file: SavedFile, server: string): void {
-    this.emit('saved', { job: item.index + 1, server, path: file.path, bytes: file.bytes, node_id: file.nodeId, server_name: file.serverName, sidecars: file.sidecars });
-  }
-
-  finished(outcome: JobOutcome): void {
-    const base = { job: outcome.item.index + 1, server: outcome.server ?? null, prompt_id: outcome.promptId, seed: outcome.item.seed, prompt: outcome.item.prompt };
+  finished(end: JobEnd): void {
+    const { outcome, spec } = end;
+    const base = { job: spec.index + 1, server: outcome.server ?? null, prompt_id: outcome.promptId, seed: spec.seed, prompt: outcome.record?.prompt?.text ?? spec.prompt };
     if (outcome.ok) {
-      this.emit('job_done', { ...base, files: outcome.files.map((file) => file.path), attempts: outcome.attempts });
+      this.batch.emit('job_done', { ...base, files: outcome.files.map((file) => file.path), attempts: outcome.attempts });
     } else {
-      const { event: _event, time: _time, ...error } = outcome.error?.event ?? {};
-      this.emit('job_failed', { ...base, ...error, attempts: outcome.attempts });
+      const { event: _event, time: _time, ...error } = end.error?.event ?? {};
+      this.batch.emit('job_failed', { ...base, ...error, attempts: outcome.attempts });
     }
   }
 
   summary(_lines: string[], data: Record<string, unknown>): void {
-    this.emit('result', data);
+    this.batch.emit('result', data);
   }
 
-  error(_block: ErrorBlock, data: Record<string, unknown>): void {
-    this.out.write(`${maskSecrets(JSON.stringify({ ...data, time: new Date().toISOString() }), this.secrets)}\n`);
+  error(block: ErrorBlock, data: Record<string, unknown>): void {
+    this.batch.error(block, data);
   }
 
   close(): void {}

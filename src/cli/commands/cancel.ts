@@ -7,7 +7,7 @@ import { PyrosError } from '../../errors.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { shortId, summarizeHistory } from '../prompt-info.ts';
 import { withServer } from '../server-command.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 
 async function whereIs(client: Client, promptId: string): Promise<{ state: 'running' } | { state: 'pending'; position: number } | { state: 'absent' }> {
   const queue = await client.api.queue();

@@ -8,7 +8,7 @@ import { paint, type Style } from '../../ui/text.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { formatTimestamp, isoTime, nodeLabel, shortId, summarizeHistory, titleOf, type HistorySummary, type PromptStatus } from '../prompt-info.ts';
 import { withServer, type CommandOutput } from '../server-command.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 import { cell, formatFields, formatTable } from '../table.ts';
 import type { Client } from '../../client/client.ts';
 

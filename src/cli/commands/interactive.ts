@@ -5,14 +5,14 @@
  */
 import { HumanReporter } from '../reporters/human.ts';
 import { JsonReporter } from '../reporters/json.ts';
-import { parsePreviewMode } from '../reporters/create.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
-import { loadSettings, resolveConnection, secretsOf } from '../settings.ts';
+import { commandContext, earlySecrets } from '../context.ts';
+import { resolveRunSettings, type RunFlags } from '../run-settings.ts';
 import { createDisplay, detectPreview, formatErrorBlock, renderImage, type Display, type PreviewChoice } from '../../ui/index.ts';
 import { historyPath } from '../interactive/history.ts';
 import { runPipedLoop, runTerminalLoop } from '../interactive/loop.ts';
-import { Session, type InteractiveFlags, type SessionIO } from '../interactive/session.ts';
+import { Session, type SessionIO } from '../interactive/session.ts';
 import { SharedTerminal } from '../interactive/terminal.ts';
 
 /**
@@ -28,27 +28,27 @@ async function startGallery(dir: string): Promise<{ url: string; close(): Promis
   return start({ dir });
 }
 
-export async function interactiveCommand(flags: InteractiveFlags): Promise<number> {
-  const secrets = secretsOf(resolveConnection(flags, {}));
+export async function interactiveCommand(flags: RunFlags): Promise<number> {
+  const secrets = earlySecrets(flags);
   const verbose = Boolean(flags.verbose);
   const color = flags.color !== false;
   const onTerminal = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !flags.json;
   let session: Session | undefined;
   try {
-    const { config, connection } = await loadSettings(flags);
-    secrets.push(...secretsOf(connection));
-    const previewMode = parsePreviewMode(flags.preview ?? config.preview);
+    const context = await commandContext(flags, secrets);
+    const settings = await resolveRunSettings(undefined, flags, context);
+    const previewMode = settings.preview;
     const preview: PreviewChoice | 'off' = process.stderr.isTTY && previewMode !== 'off' && !flags.json ? await detectPreview({ mode: previewMode, stdout: process.stderr }) : 'off';
 
     if (!onTerminal) {
       const display = flags.json ? undefined : createDisplay({ stream: process.stderr, color, preview });
       const io: SessionIO = {
         print: (text) => process.stderr.write(`${text}\n`),
-        reporterFor: (job): Reporter => (display ? new HumanReporter({ display: labelled(display, job.label, true), color, verbose, secrets }) : new JsonReporter({ secrets, verbose, extra: { job: job.number } })),
+        reporterFor: (job): Reporter => (display ? new HumanReporter({ display: labelled(display, job.label, true), color, verbose, secrets }) : new JsonReporter({ secrets, verbose, extra: { job: job.number, server: null } })),
         showImage: () => false,
         color: color && Boolean(process.stderr.isTTY),
       };
-      session = await Session.create({ flags, config, connection, secrets, io, startGallery, requireWorkflow: true });
+      session = await Session.create({ context, settings, io, startGallery, requireWorkflow: true });
       return await runPipedLoop(session);
     }
 
@@ -69,7 +69,7 @@ export async function interactiveCommand(flags: InteractiveFlags): Promise<numbe
       },
       color: color && display.mode === 'live',
     };
-    session = await Session.create({ flags, config, connection, secrets, io, startGallery });
+    session = await Session.create({ context, settings, io, startGallery });
     session.print(`pyros interactive · ${session.describeState()}\nType a prompt and press Enter; /help lists the commands, Ctrl-D leaves.`);
     return await runTerminalLoop({
       session,

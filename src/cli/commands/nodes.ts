@@ -7,7 +7,7 @@ import { PyrosError } from '../../errors.ts';
 import { paint } from '../../ui/text.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { withServer, type CommandOutput } from '../server-command.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 import { cell, formatTable } from '../table.ts';
 
 export interface NodesFlags extends CommonFlags {

@@ -4,7 +4,7 @@ import { paint } from '../../ui/text.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { classOf, shortId, titleOf } from '../prompt-info.ts';
 import { withServer } from '../server-command.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 import { cell, formatTable } from '../table.ts';
 
 function entryData(entry: QueueEntry, position: number | undefined): Record<string, unknown> {

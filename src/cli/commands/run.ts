@@ -1,71 +1,75 @@
 /**
- * `pyros run WORKFLOW`: patch, submit, follow, download, save. Wires settings, the workflow
- * layer, the client and the display together; the protocol lives in src/client.
+ * `pyros run WORKFLOW`: one job, or a batch (several prompts, `--count`), over one server or a
+ * pool. Settles the options once, builds the plan, and hands each job to the pipeline; the
+ * batch front end lives in ../batch/command.ts.
  */
-import type { Client } from '../../client/client.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { Pool } from '../../client/pool.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
-import { parseDuration } from '../durations.ts';
+import { PipelineJob, type JobSpec, type SeedPolicy } from '../../pipeline/index.ts';
+import { randomSeed } from '../../workflow/index.ts';
+import { commandContext, createPool, earlySecrets, insecureWarning } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { openInViewer } from '../open-file.ts';
-import { prepareRun } from '../prepare-run.ts';
-import { reportExpansion, variableDirsFor } from '../prompt-variables.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
-import { parseRetries, runWithRetries } from '../retry.ts';
-import { outcomeReport } from '../run-job.ts';
-import { reportPatches, resolveRunSettings, type RunSettingsFlags } from '../run-plan.ts';
-import { clientFor, insecureWarning, loadSettings, resolveConnection, secretsOf, singleServer, type CommonFlags } from '../settings.ts';
+import { narrateJob } from '../reporters/narrate.ts';
+import { failureReport, successReport } from '../reporters/outcome.ts';
+import { buildPlan, loadRunWorkflow, resolveRunSettings, type RunFlags, type RunSettings } from '../run-settings.ts';
 import { onInterrupt } from '../signals.ts';
-import { uploadInputs } from '../uploads.ts';
 
-export interface RunFlags extends CommonFlags, Omit<RunSettingsFlags, 'prompt'> {
-  preview?: string;
-  show?: boolean;
-  open?: boolean;
-  vars?: string;
-  input?: string[];
-  retry?: string;
-  /** Repeatable: several prompts make a batch. */
-  prompt?: string[];
-  prompts?: string;
-  count?: string;
+export type { RunFlags } from '../run-settings.ts';
+
+/** The jobs a run's options make: every prompt × --count. */
+export function jobCount(settings: Pick<RunSettings, 'prompts' | 'count'>): number {
+  return Math.max(1, settings.prompts.length) * settings.count;
+}
+
+/** The one seed of a single job. */
+export function singleSeed(policy: SeedPolicy | undefined): number | undefined {
+  if (!policy || policy.kind === 'keep') return undefined;
+  if (policy.kind === 'random') return randomSeed();
+  return policy.kind === 'fixed' ? policy.value : policy.start;
 }
 
 export async function runCommand(workflowArg: string | undefined, flags: RunFlags): Promise<number> {
-  const { wantsBatch } = await import('../batch/wants.ts');
-  if (await wantsBatch(flags)) {
+  const secrets = earlySecrets(flags);
+  const early = await (async () => {
+    try {
+      const context = await commandContext(flags, secrets);
+      return { context, settings: await resolveRunSettings(workflowArg, flags, context) };
+    } catch (error) {
+      return { error };
+    }
+  })();
+  if ('settings' in early && early.settings && jobCount(early.settings) > 1) {
     const { batchCommand } = await import('../batch/command.ts');
-    return batchCommand(workflowArg, flags);
+    return batchCommand(early.context, early.settings, flags);
   }
-  const secrets = secretsOf(resolveConnection(flags, {}));
   const reporter = await createReporter(flags, secrets);
-  let workflow: ApiWorkflow | undefined;
-  let client: Client | undefined;
+  const verbose = Boolean(flags.verbose);
+  if ('error' in early) {
+    reporter.error(errorBlock(early.error, { verbose, secrets }), errorEvent(early.error, secrets));
+    reporter.close();
+    return exitCodeOf(early.error);
+  }
+  const { context, settings } = early;
   let disposeSignal: (() => void) | undefined;
+  let pool: Pool | undefined;
   try {
-    const { config, connection } = await loadSettings(flags);
-    secrets.push(...secretsOf(connection));
-    const settings = resolveRunSettings(workflowArg, { ...flags, prompt: flags.prompt?.[0] }, config);
-    const requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    const retries = parseRetries(flags.retry);
-    const { plan, uploads, expansion } = await prepareRun(settings, { prompt: flags.prompt?.[0], seed: flags.seed, inputs: flags.input }, () => variableDirsFor(flags, config));
-    workflow = plan.patched.workflow;
-    reportPatches(reporter, plan.patched);
-    reportExpansion(reporter, expansion);
-
-    client = clientFor(connection, singleServer(connection, 'pyros run'), requestTimeoutMs);
-    const warning = insecureWarning(connection);
+    pool = createPool(context);
+    const { path, workflow } = await loadRunWorkflow(settings);
+    const plan = await buildPlan(settings, workflow, { workflowPath: path, total: 1 });
+    const spec: JobSpec = { index: 0, prompt: settings.prompts[0], seed: singleSeed(settings.seed) };
+    const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
-    await uploadInputs(client, plan, uploads, reporter);
-    const run = runWithRetries(client, plan, reporter, retries);
-    const done = run.done;
+    const servers = pool.servers().map((info) => info.server);
+    const job = PipelineJob.submit({ pool, outputDir: plan.outputDir }, plan, spec);
+    narrateJob(job, reporter, { connectingTo: servers.length === 1 ? servers[0] : `${servers.length} servers` });
     disposeSignal = onInterrupt({
       first: () => {
         reporter.phase('cancelling');
         reporter.note('cancelling this job (press Ctrl-C again to quit at once)…');
-        run.stop();
-        run.current().cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
+        job.cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
         removeTempFilesSync();
@@ -73,21 +77,26 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
         process.exit(EXIT_CODES.cancelled);
       },
     });
-    const outcome = await done;
-    const report = outcomeReport(outcome, plan, client.endpoint.display);
+    const outcome = await job.result;
+    if (!outcome.ok) {
+      const { block, event } = failureReport(outcome, { verbose, secrets, pool: servers.length > 1 });
+      reporter.error(block, event);
+      return exitCodeOf(outcome.error);
+    }
+    const report = successReport(outcome, plan.outputDir);
     reporter.result(report.lines, report.data);
-    const first = outcome.saved[0];
-    if (flags.open && first) {
+    const first = outcome.files[0];
+    if (settings.open && first) {
       const opened = await openInViewer(first.path);
       if (!opened.ok) reporter.note(opened.message);
     }
     return EXIT_CODES.ok;
   } catch (error) {
-    reporter.error(errorBlock(error, { verbose: Boolean(flags.verbose), secrets, workflow }), errorEvent(error, secrets));
+    reporter.error(errorBlock(error, { verbose, secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
     disposeSignal?.();
     reporter.close();
-    client?.close();
+    pool?.close();
   }
 }

@@ -2,7 +2,7 @@
 import { formatBytes } from '../../ui/format.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { withServer } from '../server-command.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 import { cell, formatFields, formatTable } from '../table.ts';
 
 function record(value: unknown): Record<string, unknown> {

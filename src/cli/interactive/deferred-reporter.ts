@@ -7,25 +7,30 @@
  * `activate()` plays them back into the real reporter, then passes everything straight through.
  */
 import { EventEmitter } from 'node:events';
-import type { Job, JobEvents } from '../../client/job.ts';
+import type { JobEvents } from '../../client/job.ts';
+import type { JobSource } from '../../ui/display-core.ts';
 import type { SavedFile } from '../../outputs/save.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
 import type { ErrorBlock } from '../../ui/summary.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 
-const JOB_EVENTS: readonly (keyof JobEvents)[] = ['submitted', 'queued', 'started', 'cached', 'node', 'progress', 'overall', 'preview', 'executed', 'text', 'connection', 'debug'];
+const JOB_EVENTS: readonly (keyof JobEvents)[] = ['uploaded', 'submitted', 'queued', 'started', 'cached', 'node', 'progress', 'overall', 'preview', 'executed', 'text', 'connection', 'debug'];
 
 type Step = { run: () => void; settles?: boolean; preview?: boolean };
 
 /** Stands in for the Job in the real reporter: the same events, emitted when played back. */
 class ReplayedJob extends EventEmitter<JobEvents> {
-  readonly promptId: string;
   readonly result: Promise<unknown>;
   settle!: () => void;
+  private readonly job: JobSource;
 
-  constructor(job: Job) {
+  get promptId(): string {
+    return this.job.promptId;
+  }
+
+  constructor(job: JobSource) {
     super();
-    this.promptId = job.promptId;
+    this.job = job;
     let release!: () => void;
     const released = new Promise<void>((resolve) => {
       release = resolve;
@@ -75,13 +80,17 @@ export class DeferredReporter implements Reporter {
     this.push({ run: () => this.inner.phase(phase, detail) });
   }
 
-  follow(job: Job): void {
+  dispatched(info: { promptId: string; server: string; attempt: number }): void {
+    this.push({ run: () => this.inner.dispatched(info) });
+  }
+
+  follow(job: JobSource): void {
     const replayed = new ReplayedJob(job);
-    this.push({ run: () => this.inner.follow(replayed as unknown as Job) });
+    this.push({ run: () => this.inner.follow(replayed) });
     for (const name of JOB_EVENTS) {
-      job.on(name, (...args: unknown[]) => {
+      job.on(name, ((...args: unknown[]) => {
         this.push({ run: () => (replayed.emit as (event: string, ...rest: unknown[]) => boolean)(name, ...args), preview: name === 'preview' });
-      });
+      }) as never);
     }
     const ended = (): void => this.push({ run: () => replayed.settle(), settles: true });
     job.result.then(ended, ended);

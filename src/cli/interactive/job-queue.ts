@@ -1,26 +1,26 @@
 /**
- * The jobs of a session: each one submitted at once (the server queues them in order) and shown
- * on the display one after the other, through the same pipeline as `pyros run` (`startJob`,
- * reporters, `outcomeReport`, error blocks).
+ * The jobs of a session: each one goes on the pipeline at once (the pool queues them in order)
+ * and is shown on the display one after the other, told the same way as `pyros run` tells one
+ * job (narration, outcome lines, error blocks).
  */
-import type { Client } from '../../client/client.ts';
-import type { Job } from '../../client/job.ts';
+import type { Pool } from '../../client/pool.ts';
 import { PyrosError } from '../../errors.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
-import { outcomeReport, startJob, type JobOutcome } from '../run-job.ts';
-import type { RunPlan } from '../run-plan.ts';
-import { DeferredReporter } from './deferred-reporter.ts';
+import type { JobOutcome, PipelineJob } from '../../pipeline/index.ts';
+import { exitCodeOf } from '../report-error.ts';
+import { narrateJob, type NarrateOptions } from '../reporters/narrate.ts';
+import { failureReport, successReport } from '../reporters/outcome.ts';
 import type { Reporter } from '../reporters/reporter.ts';
+import { DeferredReporter } from './deferred-reporter.ts';
 
 export interface QueuedJob {
   number: number;
   label: string;
-  plan: RunPlan;
-  job: Job;
-  client: Client;
+  job: PipelineJob;
+  /** The pool it runs on (a /server switch leaves earlier jobs on the old one). */
+  pool: Pool;
+  outputDir: string;
   reporter: DeferredReporter;
-  done: Promise<JobOutcome>;
   /** Ctrl-C presses while it was shown. */
   cancels: number;
   abandon: () => void;
@@ -62,28 +62,28 @@ export class JobQueue {
     return this.counter;
   }
 
-  /** Whether a job not yet reported runs on this client. */
-  uses(client: Client): boolean {
-    return this.shown?.client === client || this.waiting.some((entry) => entry.client === client);
+  /** Whether a job not yet reported runs on this pool. */
+  uses(pool: Pool): boolean {
+    return this.shown?.pool === pool || this.waiting.some((entry) => entry.pool === pool);
   }
 
-  /**
-   * Submits a job now; it is shown when the jobs before it are done. `before` may report
-   * notes (which inputs were patched) ahead of the job's own lines.
-   */
-  submit(client: Client, plan: RunPlan, reporterFor: (job: { number: number; label: string }) => Reporter, before?: (reporter: Reporter) => void): QueuedJob {
+  /** Starts a job now (`start` gets its number); it is shown when the jobs before it are done. */
+  submit(
+    init: { pool: Pool; outputDir: string; start: (number: number) => PipelineJob },
+    reporterFor: (job: { number: number; label: string }) => Reporter,
+    narration: NarrateOptions = {},
+  ): QueuedJob {
     const number = ++this.counter;
     const label = `job ${number}`;
-    const deferred = new DeferredReporter(reporterFor({ number, label }));
-    before?.(deferred);
-    const { job, done } = startJob(client, plan, deferred);
-    done.catch(() => undefined);
+    const reporter = new DeferredReporter(reporterFor({ number, label }));
+    const job = init.start(number);
+    narrateJob(job, reporter, narration);
     let abandon!: () => void;
     const abandoned = new Promise<never>((_, reject) => {
       abandon = () => reject(new PyrosError('cancelled', `Stopped following prompt ${job.promptId}; it may still run on the server.`, { hint: `Fetch its outputs later with: pyros fetch ${job.promptId}` }));
     });
     abandoned.catch(() => undefined);
-    const entry: QueuedJob = { number, label, plan, job, client, reporter: deferred, done, cancels: 0, abandon, abandoned };
+    const entry: QueuedJob = { number, label, job, pool: init.pool, outputDir: init.outputDir, reporter, cancels: 0, abandon, abandoned };
     this.waiting.push(entry);
     void this.pump();
     return entry;
@@ -142,21 +142,26 @@ export class JobQueue {
   }
 
   private async present(entry: QueuedJob): Promise<void> {
-    const { reporter, plan, client } = entry;
+    const { reporter } = entry;
     await reporter.activate();
+    let outcome: JobOutcome;
     try {
-      const outcome = await Promise.race([entry.done, entry.abandoned]);
-      const report = outcomeReport(outcome, plan, client.endpoint.display);
+      outcome = await Promise.race([entry.job.result, entry.abandoned]);
+    } catch (error) {
+      outcome = { ok: false, index: 0, promptId: entry.job.promptId, server: entry.job.server, attempts: [], files: [], record: undefined, prepared: undefined, error, stage: 'run' };
+    }
+    if (outcome.ok) {
+      const report = successReport(outcome, entry.outputDir);
       reporter.result(report.lines, { ...report.data, job: entry.number });
       this.stats.ok += 1;
-      this.options.onFinished?.(entry, { ok: true, saved: outcome.saved });
-    } catch (error) {
-      reporter.error(errorBlock(error, { verbose: this.options.verbose, secrets: this.options.secrets, workflow: plan.patched.workflow }), { ...errorEvent(error, this.options.secrets), job: entry.number });
+      this.options.onFinished?.(entry, { ok: true, saved: outcome.files });
+    } else {
+      const { block, event } = failureReport(outcome, { verbose: this.options.verbose, secrets: this.options.secrets, pool: entry.pool.servers().length > 1 });
+      reporter.error(block, { ...event, job: entry.number });
       this.stats.failed += 1;
-      if (this.stats.firstFailureCode === 0) this.stats.firstFailureCode = exitCodeOf(error);
-      this.options.onFinished?.(entry, { ok: false, error });
-    } finally {
-      reporter.close();
+      if (this.stats.firstFailureCode === 0) this.stats.firstFailureCode = exitCodeOf(outcome.error);
+      this.options.onFinished?.(entry, { ok: false, error: outcome.error });
     }
+    reporter.close();
   }
 }

@@ -154,6 +154,8 @@ export async function runTerminalLoop(options: TerminalLoopOptions): Promise<num
   });
 
   terminal.showPrompt();
+  // Prompts given with --prompt or --prompts run first, as if typed.
+  for (const text of session.initialPrompts) chain = chain.then(() => handle(text).catch((error: unknown) => session.fail(error)));
   await quitRequested;
   input.off('keypress', onKeypress);
   restorePaste();
@@ -197,7 +199,19 @@ export async function runPipedLoop(session: Session, input: NodeJS.ReadableStrea
     second: () => process.exit(EXIT_CODES.cancelled),
   });
   let pending: string[] = [];
+  const runPrompt = async (text: string): Promise<void> => {
+    try {
+      await session.runPrompt(text);
+    } catch (error) {
+      session.fail(error);
+      session.queue.stats.failed += 1;
+      if (session.queue.stats.firstFailureCode === 0) session.queue.stats.firstFailureCode = EXIT_CODES.usage;
+    }
+    await session.queue.waitForRoom(PIPED_IN_FLIGHT);
+  };
   try {
+    // Prompts given with --prompt or --prompts run first, as if they were the first lines.
+    for (const text of session.initialPrompts) if (!cancelled) await runPrompt(text);
     for await (const raw of rl) {
       if (cancelled) break;
       const line = raw.replace(/\r$/, '');
@@ -212,14 +226,7 @@ export async function runPipedLoop(session: Session, input: NodeJS.ReadableStrea
         if ((await runCommand(session, text)) === QUIT) break;
         continue;
       }
-      try {
-        await session.runPrompt(text);
-      } catch (error) {
-        session.fail(error);
-        session.queue.stats.failed += 1;
-        if (session.queue.stats.firstFailureCode === 0) session.queue.stats.firstFailureCode = EXIT_CODES.usage;
-      }
-      await session.queue.waitForRoom(PIPED_IN_FLIGHT);
+      await runPrompt(text);
     }
     const rest = [...pending].join('\n').trim();
     if (rest !== '' && !cancelled) {

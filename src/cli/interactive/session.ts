@@ -1,36 +1,28 @@
 /**
- * The state of an interactive session (workflow, server, seed mode, count, sticky `/set`s, the
- * last image) and what each command does with it. Terminal-agnostic: it prints through `io`,
- * so the same session serves the readline loop and piped input.
+ * The state of an interactive session (workflow, servers, seed, count, sticky `/set`s, the last
+ * image) and what each command does with it. Every prompt becomes jobs on the same pipeline as
+ * `pyros run`, with the same options. Terminal-agnostic: it prints through `io`, so the same
+ * session serves the readline loop and piped input.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
-import type { Client } from '../../client/client.ts';
+import type { Pool } from '../../client/pool.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { isPyrosError, PyrosError } from '../../errors.ts';
-import { describeInput, loadWorkflow, parseSeed, parseSetArg, randomSeed, resolveTarget } from '../../workflow/index.ts';
-import type { FileConfig } from '../config.ts';
-import { parseDuration } from '../durations.ts';
-import { openInViewer } from '../open-file.ts';
-import { planWithVariables, reportExpansion, variableDirsFor } from '../prompt-variables.ts';
-import type { Reporter } from '../reporters/reporter.ts';
-import { planJob, reportPatches, resolveRunSettings, type RunSettings, type RunSettingsFlags } from '../run-plan.ts';
-import { clientFor, secretsOf, type CommonFlags, type ConnectionSettings } from '../settings.ts';
-import { planUploads, splitFileSets, uploadInputs, type PendingUpload } from '../uploads.ts';
-import { JobQueue, type QueuedJob } from './job-queue.ts';
+import { expandJobs, PipelineJob, type PreparedJob, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';
-import { listVariables, type Expansion, type VariableInfo } from '../../vars/index.ts';
+import { listVariables, type VariableInfo } from '../../vars/index.ts';
+import { describeInput, loadWorkflow, parseSetArg, resolveTarget } from '../../workflow/index.ts';
+import { parseSeedPolicy } from '../batch/expand.ts';
+import { createPool, type CommandContext } from '../context.ts';
+import { openInViewer } from '../open-file.ts';
+import { reportPatches } from '../patch-notes.ts';
+import type { Reporter } from '../reporters/reporter.ts';
+import { buildPlan, type RunSettings } from '../run-settings.ts';
+import { planUploads, splitFileSets } from '../uploads.ts';
+import { JobQueue, type QueuedJob } from './job-queue.ts';
 
-export interface InteractiveFlags extends CommonFlags, RunSettingsFlags {
-  workflow?: string;
-  preview?: string;
-  vars?: string;
-  count?: string;
-  /** Images to upload into the workflow's image loaders (`--input`, as for `pyros run`). */
-  input?: string[];
-}
-
-export type SeedMode = { kind: 'random' } | { kind: 'fixed'; value: number } | { kind: 'keep' };
+export type SeedMode = SeedPolicy;
 
 export interface SessionIO {
   /** A line (or lines) for the person. */
@@ -51,12 +43,9 @@ export interface GalleryHandle {
 }
 
 export interface SessionOptions {
-  flags: InteractiveFlags;
-  config: FileConfig;
-  connection: ConnectionSettings;
-  secrets: string[];
+  context: CommandContext;
+  settings: RunSettings;
   io: SessionIO;
-  env?: NodeJS.ProcessEnv;
   /** Fail when no workflow is given (otherwise /workflow loads one later). */
   requireWorkflow?: boolean;
   /** Starts the gallery of a folder (loaded lazily by the caller). */
@@ -67,65 +56,49 @@ export class Session {
   readonly queue: JobQueue;
   private readonly options: SessionOptions;
   private readonly io: SessionIO;
-  private settings: RunSettings;
+  private readonly settings: RunSettings;
+  private workflowPath: string | undefined;
   private workflow: ApiWorkflow | undefined;
-  private client: Client;
-  private readonly requestTimeoutMs: number | undefined;
-  private readonly retired = new Set<Client>();
+  private pool: Pool;
+  private readonly retired = new Set<Pool>();
   private seedMode: SeedMode;
-  private lastSeed: number | undefined;
   private count: number;
   /** Sticky `/set`s by `nodeId.input`, as typed. */
   private readonly sticky = new Map<string, string>();
   private lastImagePath: string | undefined;
-  /** `--set NODE.INPUT=@FILE` from the command line and the config file: uploaded, not set as text. */
-  private baseFiles: string[] = [];
-  /** What each client has already uploaded: `path|size|mtime|node.input` → the value to set. */
-  private readonly uploaded = new Map<Client, Map<string, string>>();
   private patchesKey = '';
   private gallery: GalleryHandle | undefined;
 
-  private constructor(options: SessionOptions, settings: RunSettings, server: string) {
+  private constructor(options: SessionOptions) {
     this.options = options;
     this.io = options.io;
-    this.settings = settings;
-    const { flags } = options;
-    this.requestTimeoutMs = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
-    this.client = clientFor(options.connection, server, this.requestTimeoutMs);
-    this.seedMode = flags.seed === undefined ? { kind: 'random' } : parseSeedMode(flags.seed);
-    this.count = flags.count === undefined ? 1 : parseCount(flags.count);
+    this.settings = options.settings;
+    this.workflowPath = options.settings.workflowPath;
+    this.pool = createPool(options.context);
+    this.seedMode = options.settings.seed ?? { kind: 'random' };
+    this.count = checkCount(options.settings.count);
     this.queue = new JobQueue({
-      verbose: Boolean(flags.verbose),
-      secrets: options.secrets,
+      verbose: options.context.verbose,
+      secrets: options.context.secrets,
       onFinished: (entry, outcome) => this.finished(entry, outcome),
     });
   }
 
-  /** Builds the session from flags and config; a bad workflow file is an error, a missing one is not. */
+  /** Builds the session; a bad workflow file is an error, a missing one is not (unless required). */
   static async create(options: SessionOptions): Promise<Session> {
-    const env = options.env ?? process.env;
-    const { flags, config, connection } = options;
-    const workflowPath = flags.workflow ?? env.PYROS_WORKFLOW ?? config.workflow ?? '';
-    // Without a workflow, piped input fails at once; a person at the prompt can load one with /workflow.
-    const settings = resolveRunSettings(workflowPath === '' && !options.requireWorkflow ? '-' : workflowPath || undefined, flags, config, env);
-    if (workflowPath === '') settings.workflowPath = '';
-    const [server, ...others] = connection.servers;
-    if (!server) throw new PyrosError('usage', 'No server given.');
-    const { values, files } = splitFileSets(settings.sets);
-    settings.sets = values;
-    const session = new Session(options, settings, server);
-    session.baseFiles = files;
-    if (others.length > 0) session.io.print(`Interactive mode uses one server: ${session.client.endpoint.display} (switch with /server URL).`);
-    if (workflowPath !== '') session.workflow = await loadWorkflow(workflowPath);
+    const { settings } = options;
+    if (!settings.workflowPath && options.requireWorkflow) {
+      throw new PyrosError('usage', 'No workflow given.', { hint: 'Give one with --workflow FILE (an API-format workflow exported from ComfyUI), or set one with `pyros init`.' });
+    }
+    const session = new Session(options);
+    if (settings.workflowPath) session.workflow = await loadWorkflow(settings.workflowPath);
     // Fail early on sets and files that do not fit the workflow (they would fail every job).
-    if (session.workflow) {
-      planJob(session.workflow, settings, {});
-      await planUploads(session.workflow, flags.input ?? [], files);
-    } else if ((flags.input?.length ?? 0) > 0 || files.length > 0) {
+    if (session.workflow) await session.plan(session.workflow, 1);
+    else if (settings.inputs.length > 0 || splitFileSets(settings.sets).files.length > 0) {
       throw new PyrosError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
     }
     // A --vars folder that does not exist is an error now, not at the first prompt.
-    session.variableDirs();
+    settings.variableDirs();
     return session;
   }
 
@@ -146,10 +119,16 @@ export class Session {
     return this.settings.outputDir;
   }
 
+  /** Prompts given on the command line (`--prompt`, `--prompts`), run before any typed one. */
+  get initialPrompts(): readonly string[] {
+    return this.settings.prompts;
+  }
+
   describeState(): string {
-    const seed = this.seedMode.kind === 'fixed' ? String(this.seedMode.value) : this.seedMode.kind;
-    const workflow = this.workflow ? relativePath(this.settings.workflowPath) : '(none: /workflow FILE)';
-    return `workflow ${workflow} · server ${this.client.endpoint.display}\nseed ${seed} · count ${this.count} · output ${relativePath(this.settings.outputDir)}`;
+    const seed = describeSeed(this.seedMode);
+    const workflow = this.workflow && this.workflowPath ? relativePath(this.workflowPath) : '(none: /workflow FILE)';
+    const servers = this.pool.servers().map((info) => info.server);
+    return `workflow ${workflow} · server ${servers.join(', ')}\nseed ${seed} · count ${this.count} · output ${relativePath(this.settings.outputDir)}`;
   }
 
   print(text: string): void {
@@ -165,31 +144,26 @@ export class Session {
     }
   }
 
-  /** Enter: the prompt goes to the server `count` times (each with its seed); returns the jobs. */
+  private plan(workflow: ApiWorkflow, total: number): ReturnType<typeof buildPlan> {
+    return buildPlan(this.settings, workflow, { workflowPath: this.workflowPath, total, sets: [...this.settings.sets, ...this.sticky.values()] });
+  }
+
+  /** Enter: the prompt goes to the servers `count` times, each job with its seed; returns the jobs. */
   async runPrompt(text: string): Promise<QueuedJob[]> {
     const workflow = this.workflow;
     if (!workflow) {
       throw new PyrosError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
     }
-    const sticky = splitFileSets([...this.sticky.values()]);
-    const uploads = await planUploads(workflow, this.options.flags.input ?? [], [...this.baseFiles, ...sticky.files]);
-    // Images are uploaded once per server (again when a file changes), before the jobs that use them.
-    const client = this.client;
-    const uploaded = await this.upload(client, workflow, uploads);
-    const sets = [...sticky.values, ...uploaded.map((u) => `${u.nodeId}.${u.input}=${JSON.stringify(u.value)}`)];
-    const first = this.firstSeed();
-    const jobs: QueuedJob[] = [];
+    const plan = await this.plan(workflow, this.count);
+    const specs = expandJobs({ prompts: [text], count: this.count, seed: this.seedMode });
     const ahead = this.queue.size;
-    for (let i = 0; i < this.count; i++) {
-      // Random: a new seed for every job; fixed or kept: that seed, then the next ones.
-      const seed = i === 0 ? first : this.seedMode.kind === 'random' ? randomSeed() : first === undefined ? undefined : first + i;
-      // The run pipeline: variables are expanded with the job's seed (the workflow's own when none is set).
-      const { plan, expansion } = await planWithVariables(workflow, this.settings, { prompt: text, seed, sets }, () => this.variableDirs());
-      if (i === 0) this.lastSeed = plan.patched.applied.seeds[0]?.value ?? seed;
-      if (uploaded.length > 0) plan.metadata = { ...plan.metadata, inputs: uploaded.map((u) => ({ path: resolve(u.path), node_id: u.nodeId, input: u.input, value: u.value })) };
-      const entry = this.queue.submit(client, plan, (job) => this.io.reporterFor(job), (reporter) => this.announce(reporter, plan, expansion));
-      jobs.push(entry);
-    }
+    const pool = this.pool;
+    const context = { pool, outputDir: plan.outputDir };
+    const jobs = specs.map((spec) =>
+      this.queue.submit({ ...context, start: () => PipelineJob.submit(context, plan, spec) }, (job) => this.io.reporterFor(job), {
+        patches: (prepared, reporter) => this.announce(reporter, prepared),
+      }),
+    );
     if (ahead > 0) {
       const numbers = jobs.map((job) => job.number);
       const names = numbers.length === 1 ? `job ${numbers[0]}` : `jobs ${numbers[0]}–${numbers.at(-1)}`;
@@ -198,63 +172,35 @@ export class Session {
     return jobs;
   }
 
-  private async upload(client: Client, workflow: ApiWorkflow, uploads: PendingUpload[]): Promise<(PendingUpload & { value: string })[]> {
-    if (uploads.length === 0) return [];
-    const cache = this.uploaded.get(client) ?? new Map<string, string>();
-    this.uploaded.set(client, cache);
-    const keyed = await Promise.all(
-      uploads.map(async (upload) => {
-        const info = await stat(upload.path).catch(() => undefined);
-        return { upload, key: `${resolve(upload.path)}|${info?.size}|${info?.mtimeMs}|${upload.nodeId}.${upload.input}` };
-      }),
-    );
-    const missing = keyed.filter(({ key }) => !cache.has(key));
-    if (missing.length > 0) {
-      const notes: Reporter = { note: (message) => this.io.print(message), debug: () => undefined, phase: () => undefined, follow: () => undefined, saved: () => undefined, result: () => undefined, error: () => undefined, close: () => undefined };
-      const done = await uploadInputs(client, planJob(workflow, this.settings, {}), missing.map((m) => m.upload), notes);
-      done.forEach((result, index) => cache.set(missing[index]?.key ?? '', result.value));
-    }
-    return keyed.map(({ upload, key }) => ({ ...upload, value: cache.get(key) ?? '' }));
-  }
-
   /** The patches in full when they differ from the last job's, else one short line. */
-  private announce(reporter: Reporter, plan: ReturnType<typeof planJob>, expansion: Expansion | undefined): void {
-    const { applied } = plan.patched;
-    const key = JSON.stringify([applied.prompt && [applied.prompt.nodeId, applied.prompt.input], applied.seeds.map((s) => [s.nodeId, s.input]), applied.sets, plan.patched.notes]);
+  private announce(reporter: Reporter, prepared: PreparedJob): void {
+    const { applied } = prepared.patched;
+    const key = JSON.stringify([applied.prompt && [applied.prompt.nodeId, applied.prompt.input], applied.seeds.map((s) => [s.nodeId, s.input]), applied.sets, prepared.patched.notes]);
     if (key !== this.patchesKey) {
       this.patchesKey = key;
-      reportPatches(reporter, plan.patched);
+      reportPatches(reporter, prepared.patched);
     } else {
       const seeds = [...new Set(applied.seeds.map((s) => s.value))];
       if (seeds.length > 0) reporter.note(`seed ${seeds.join(', ')}`, { kind: 'seed', value: seeds[0] });
-    }
-    reportExpansion(reporter, expansion);
-  }
-
-  private firstSeed(): number | undefined {
-    switch (this.seedMode.kind) {
-      case 'random':
-        return randomSeed();
-      case 'fixed':
-        return this.seedMode.value;
-      case 'keep':
-        return this.lastSeed;
     }
   }
 
   private finished(entry: QueuedJob, outcome: { ok: true; saved: { path: string }[] } | { ok: false; error: unknown }): void {
     if (outcome.ok) {
       const image = outcome.saved.filter((file) => IMAGE_EXTENSIONS.has(extname(file.path).toLowerCase())).at(-1);
-      if (image) this.lastImagePath = image.path;
+      if (image) {
+        this.lastImagePath = image.path;
+        if (this.settings.show) void this.showLast().catch((error: unknown) => this.fail(error));
+        if (this.settings.open) void this.openLast().catch((error: unknown) => this.fail(error));
+      }
     }
-    this.closeRetired(entry.client);
+    this.closeRetired(entry.pool);
   }
 
-  private closeRetired(client: Client): void {
-    if (!this.retired.has(client)) return;
-    if (this.queue.uses(client)) return;
-    this.retired.delete(client);
-    client.close();
+  private closeRetired(pool: Pool): void {
+    if (!this.retired.has(pool) || this.queue.uses(pool)) return;
+    this.retired.delete(pool);
+    pool.close();
   }
 
   setCount(arg: string): void {
@@ -263,11 +209,13 @@ export class Session {
   }
 
   setSeed(arg: string): void {
+    if (arg.trim() === '') throw new PyrosError('usage', 'A seed is needed: a whole number, N+ (counting up), "random" or "keep".');
     const mode = parseSeedMode(arg);
     this.seedMode = mode;
     if (mode.kind === 'random') this.io.print('Every job gets a new random seed.');
-    else if (mode.kind === 'fixed') this.io.print(`Seed ${mode.value} for the next prompts${this.count > 1 ? ` (then ${mode.value + 1}, … for the other jobs of a prompt)` : ''}.`);
-    else this.io.print(this.lastSeed === undefined ? 'The next prompt keeps the workflow’s seed, and the prompts after it reuse that one.' : `The next prompts reuse seed ${this.lastSeed}.`);
+    else if (mode.kind === 'fixed') this.io.print(`Seed ${mode.value} for every job.`);
+    else if (mode.kind === 'sequence') this.io.print(`Seeds ${mode.start}, ${mode.start + 1}, … for the jobs of each prompt.`);
+    else this.io.print('Jobs keep the workflow’s seed.');
   }
 
   /** `/set NODE.INPUT=VALUE`: checked against the workflow now, applied to every job until `/unset`. */
@@ -319,51 +267,48 @@ export class Session {
 
   async setWorkflow(arg: string): Promise<void> {
     const path = arg.trim();
-    if (path === '') throw new PyrosError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow ? `Now: ${relativePath(this.settings.workflowPath)}.` : undefined });
+    if (path === '') throw new PyrosError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow && this.workflowPath ? `Now: ${relativePath(this.workflowPath)}.` : undefined });
     const workflow = await loadWorkflow(path);
-    const settings = { ...this.settings, workflowPath: path };
     // The config's sets and files must fit the new workflow too; sticky /sets that do not are dropped.
-    planJob(workflow, settings, {});
-    await planUploads(workflow, this.options.flags.input ?? [], this.baseFiles);
+    await buildPlan(this.settings, workflow, { workflowPath: path, total: 1 });
     const dropped: string[] = [];
     for (const [key, text] of [...this.sticky]) {
       try {
         const set = parseSetArg(text);
         if (set.kind === 'file') resolveTarget(workflow, set.target, '/set');
-        else planJob(workflow, settings, { sets: [text] });
+        else await buildPlan(this.settings, workflow, { total: 1, sets: [...this.settings.sets, text] });
       } catch {
         this.sticky.delete(key);
         dropped.push(text);
       }
     }
     this.workflow = workflow;
-    this.settings = settings;
+    this.workflowPath = path;
     this.patchesKey = '';
     this.io.print(`Workflow ${relativePath(path)} (${Object.keys(workflow).length} nodes).${dropped.length > 0 ? ` Dropped /set ${dropped.join(', ')} (not in this workflow).` : ''}`);
   }
 
   async setServer(arg: string): Promise<void> {
     const url = arg.trim();
-    if (url === '') throw new PyrosError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.client.endpoint.display}.` });
-    const connection = { ...this.options.connection, servers: [url] };
-    const client = clientFor(connection, url, this.requestTimeoutMs);
-    this.options.secrets.push(...secretsOf(connection));
+    if (url === '') throw new PyrosError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.pool.servers().map((info) => info.server).join(', ')}.` });
+    const pool = createPool(this.options.context, [url]);
+    const client = pool.clientOf(pool.servers()[0]?.server ?? '');
+    this.options.context.secrets.push(...(client?.endpoint.secrets ?? []));
     try {
-      await client.api.systemStats();
+      await client?.api.systemStats();
     } catch (error) {
-      client.close();
+      pool.close();
       throw error;
     }
-    const old = this.client;
-    this.client = client;
+    const old = this.pool;
+    this.pool = pool;
     this.retired.add(old);
     this.closeRetired(old);
-    this.io.print(`Server ${client.endpoint.display}.`);
+    this.io.print(`Server ${client?.endpoint.display ?? url}.`);
   }
 
-  /** `--vars DIR`, else PYROS_VARS, else `vars` of the config file; then the user's and the bundled folders. */
   variableDirs(): string[] {
-    return variableDirsFor(this.options.flags, this.options.config, this.options.env);
+    return this.settings.variableDirs();
   }
 
   async listVars(): Promise<VariableInfo[]> {
@@ -436,21 +381,27 @@ export class Session {
     if (waiting > 0) this.io.print(`Cancelling ${waiting} queued job${waiting === 1 ? '' : 's'}.`);
   }
 
-  /** After the last job: closes the clients and the gallery. */
+  /** After the last job: closes the pools and the gallery. */
   async close(): Promise<void> {
     await this.gallery?.close().catch(() => undefined);
-    for (const client of this.retired) client.close();
+    for (const pool of this.retired) pool.close();
     this.retired.clear();
-    this.client.close();
+    this.pool.close();
   }
 }
 
+/** As the person would type it: `random`, `keep`, `42`, `42+`. */
+function describeSeed(policy: SeedPolicy): string {
+  return policy.kind === 'fixed' ? String(policy.value) : policy.kind === 'sequence' ? `${policy.start}+` : policy.kind;
+}
+
 export function parseSeedMode(text: string): SeedMode {
-  const trimmed = text.trim().toLowerCase();
-  if (trimmed === 'random') return { kind: 'random' };
-  if (trimmed === 'keep') return { kind: 'keep' };
-  if (trimmed === '') throw new PyrosError('usage', 'A seed is needed: a whole number, "random" or "keep".');
-  return { kind: 'fixed', value: parseSeed(trimmed) };
+  return parseSeedPolicy(text.trim().toLowerCase());
+}
+
+function checkCount(count: number): number {
+  if (count > MAX_COUNT) throw new PyrosError('usage', `The count must be a whole number from 1 to ${MAX_COUNT} (got "${count}").`);
+  return count;
 }
 
 export function parseCount(text: string): number {

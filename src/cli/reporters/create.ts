@@ -1,7 +1,7 @@
 import { PyrosError } from '../../errors.ts';
 import { PREVIEW_MODES, type PreviewMode } from '../../ui/preview/detect.ts';
 import { chooseDisplayMode } from '../../ui/plain.ts';
-import type { CommonFlags } from '../settings.ts';
+import type { CommonFlags } from '../context.ts';
 import { HumanReporter } from './human.ts';
 import { JsonReporter } from './json.ts';
 import type { Reporter } from './reporter.ts';

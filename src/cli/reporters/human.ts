@@ -4,10 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { sniffImageMime } from '../../client/binary.ts';
-import type { Job } from '../../client/job.ts';
 import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import type { Display } from '../../ui/display-core.ts';
+import type { Display, JobSource } from '../../ui/display-core.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
 import { describeStats, formatErrorBlock, savedFileLines, type ErrorBlock } from '../../ui/summary.ts';
 import type { Reporter } from './reporter.ts';
@@ -52,10 +51,12 @@ export class HumanReporter implements Reporter {
     this.options.display.phase(phase, detail);
   }
 
-  follow(job: Job): void {
-    // The id is ours before anything is sent: print it first, so the outputs can always be fetched later.
+  dispatched(info: { promptId: string; server: string; attempt: number }): void {
+    this.note(`prompt ${info.promptId}`);
+  }
+
+  follow(job: JobSource): void {
     this.active = true;
-    this.note(`prompt ${job.promptId}`);
     this.options.display.attach(job);
     job.on('text', (info) => this.note(`text from "${info.node.title}": ${info.text}`));
     job.on('debug', (message) => this.debug(message));

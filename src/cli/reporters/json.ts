@@ -1,5 +1,5 @@
 /** `--json`: one JSON object per line on stdout for every event, then a result or error object. */
-import type { Job } from '../../client/job.ts';
+import type { JobSource } from '../../ui/display-core.ts';
 import { maskSecrets } from '../../client/endpoint.ts';
 import type { SavedFile } from '../../outputs/save.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
@@ -11,6 +11,7 @@ export class JsonReporter implements Reporter {
   private readonly secrets: readonly string[];
   private readonly verbose: boolean;
   private readonly extra: Record<string, unknown>;
+
 
   constructor(options: { out?: NodeJS.WritableStream; secrets: readonly string[]; verbose: boolean; extra?: Record<string, unknown> }) {
     this.out = options.out ?? process.stdout;
@@ -36,8 +37,12 @@ export class JsonReporter implements Reporter {
     this.emit('phase', { phase, ...detail });
   }
 
-  follow(job: Job): void {
-    this.emit('job', { prompt_id: job.promptId });
+  dispatched(info: { promptId: string; server: string; attempt: number }): void {
+    if ('server' in this.extra) this.extra.server = info.server;
+    this.emit('job', { prompt_id: info.promptId, server: info.server, attempt: info.attempt });
+  }
+
+  follow(job: JobSource): void {
     job.on('submitted', (info) => this.emit('submitted', { prompt_id: info.promptId, number: info.number, warnings: info.warnings }));
     job.on('queued', (info) => this.emit('queued', { ...info }));
     job.on('started', () => this.emit('started', { prompt_id: job.promptId }));

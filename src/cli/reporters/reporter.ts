@@ -1,6 +1,6 @@
-/** What a command tells the person (or the script) running it; human and JSON forms. */
-import type { Job } from '../../client/job.ts';
+/** What a command tells the person (or the script) running it about one job; human and JSON forms. */
 import type { SavedFile } from '../../outputs/save.ts';
+import type { JobSource } from '../../ui/display-core.ts';
 import type { ErrorBlock } from '../../ui/summary.ts';
 import type { Phase, PhaseDetail } from '../../ui/progress-model.ts';
 
@@ -10,7 +10,10 @@ export interface Reporter {
   /** Verbose diagnostics; stderr, only with --verbose. */
   debug(message: string): void;
   phase(phase: Phase, detail?: PhaseDetail): void;
-  follow(job: Job): void;
+  /** The job goes to a server under this prompt id (printed first, so it can always be fetched later). */
+  dispatched(info: { promptId: string; server: string; attempt: number }): void;
+  /** Shows the job's progress until its run on the server ends. */
+  follow(job: JobSource): void;
   saved(file: SavedFile): void;
   /** The final result (success); `data` is the JSON result object. */
   result(lines: string[], data: Record<string, unknown>): void;

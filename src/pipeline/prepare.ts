@@ -1,0 +1,52 @@
+/**
+ * One job made ready to submit: its seed settled, prompt variables expanded with that seed, the
+ * workflow patched, and the record that travels with it.
+ */
+import { resolve } from 'node:path';
+import type { ApiWorkflow } from '../client/types.ts';
+import { expandPrompt, hasVariables, type Expansion } from '../vars/index.ts';
+import { detectPrompt, randomSeed, type PatchResult } from '../workflow/index.ts';
+import type { JobSpec, RunPlan } from './plan.ts';
+import type { JobRecord } from './record.ts';
+
+export interface PreparedJob {
+  spec: JobSpec;
+  /** The workflow to submit (uploads are applied on the server's side of the pool). */
+  workflow: ApiWorkflow;
+  patched: PatchResult;
+  /** Present when the prompt held variables. */
+  expansion?: Expansion;
+  record: JobRecord;
+}
+
+export async function prepareJob(plan: RunPlan, spec: JobSpec): Promise<PreparedJob> {
+  const { prompt, seed } = spec;
+  let patched: PatchResult;
+  let expansion: Expansion | undefined;
+  let variablesSeed = 0;
+  if (prompt !== undefined && hasVariables(prompt)) {
+    // The seed comes first (the workflow's own when none is given), so `__seed__` and the choices follow it.
+    const draft = plan.patch(plan.workflow, { seed });
+    variablesSeed = draft.applied.seeds[0]?.value ?? seed ?? randomSeed();
+    expansion = await expandPrompt(prompt, { seed: variablesSeed, dirs: plan.variableDirs() });
+    patched = plan.patch(plan.workflow, { prompt: expansion.text, seed });
+  } else {
+    patched = plan.patch(plan.workflow, { prompt, seed });
+  }
+  const record: JobRecord = {
+    prompt: promptOf(patched),
+    workflowFile: plan.workflowFile,
+    batch: plan.total > 1 ? { job: spec.index + 1, of: plan.total } : undefined,
+    inputs: plan.uploads.length > 0 ? plan.uploads.map((u) => ({ path: resolve(u.path), nodeId: u.nodeId, input: u.input })) : undefined,
+  };
+  if (expansion) record.variables = { template: expansion.template, choices: expansion.choices, seed: variablesSeed };
+  return { spec, workflow: patched.workflow, patched, expansion, record };
+}
+
+/** The prompt text of a job: what was set, else what the detected prompt input holds. */
+export function promptOf(patched: PatchResult): JobRecord['prompt'] {
+  const target = patched.applied.prompt ?? detectPrompt(patched.workflow).target;
+  if (!target) return undefined;
+  const text = patched.workflow[target.nodeId]?.inputs[target.input];
+  return typeof text === 'string' ? { text, nodeId: target.nodeId, input: target.input } : undefined;
+}
