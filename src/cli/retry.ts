@@ -5,8 +5,9 @@
  */
 import type { Client } from '../client/client.ts';
 import type { Job } from '../client/job.ts';
-import { backoffDelay, UpgradeRefusedError } from '../client/socket.ts';
+import { backoffDelay } from '../client/socket.ts';
 import { isPyrosError, PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 import type { Reporter } from './reporters/reporter.ts';
 import { startJob, type JobOutcome } from './run-job.ts';
 import type { RunPlan } from './run-plan.ts';
@@ -17,16 +18,17 @@ export function parseRetries(value: string | number | undefined): number {
   if (value === undefined) return 0;
   const text = String(value).trim();
   if (!/^\d+$/.test(text) || Number(text) > MAX_RETRIES) {
-    throw new PyrosError('usage', `--retry expects a whole number from 0 to ${MAX_RETRIES} (got "${text}").`, { hint: 'e.g. --retry 3' });
+    throw new CliError('usage', `--retry expects a whole number from 0 to ${MAX_RETRIES} (got "${text}").`, { hint: 'e.g. --retry 3' });
   }
   return Number(text);
 }
 
+/** Connection failures that are an answer (credentials, not ComfyUI) or a bad certificate: asking again does not help. */
+const LASTING_CONNECTION_FAILURES: ReadonlySet<string> = new Set(['tls', 'unauthorized', 'upgrade-refused', 'not-comfyui']);
+
 /** A network failure that may pass (refused, reset, timed out), as opposed to an answer or a bad certificate. */
 function isTransient(error: PyrosError): boolean {
-  if (error instanceof UpgradeRefusedError) return false;
-  const code = String((error.cause as NodeJS.ErrnoException | undefined)?.code ?? '');
-  return !/CERT|SSL|TLS|SELF_SIGNED/.test(code);
+  return error.reason === undefined || !LASTING_CONNECTION_FAILURES.has(error.reason);
 }
 
 /** Why a failed job may be resubmitted, or undefined when it must not be. */

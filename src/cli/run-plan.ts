@@ -4,8 +4,9 @@
  */
 import { resolve } from 'node:path';
 import type { ApiWorkflow } from '../client/types.ts';
-import { PyrosError } from '../errors.ts';
-import { applyPatches, loadWorkflow, type PatchResult } from '../workflow/index.ts';
+import { loadWorkflow } from '../workflow/index.ts';
+import { CliError } from './errors/cli-error.ts';
+import { patchWithFlags, type PatchedWorkflow } from './patch-flags.ts';
 import type { FileConfig } from './config.ts';
 import { parseDuration } from './durations.ts';
 import type { Reporter } from './reporters/reporter.ts';
@@ -36,7 +37,7 @@ export interface RunPlan {
   workflowPath: string;
   outputDir: string;
   timeoutMs: number | undefined;
-  patched: PatchResult;
+  patched: PatchedWorkflow;
   /** Extra fields for every .json sidecar (e.g. the prompt template). */
   metadata?: Record<string, unknown>;
 }
@@ -44,7 +45,7 @@ export interface RunPlan {
 export function resolveRunSettings(workflowArg: string | undefined, flags: RunSettingsFlags, config: FileConfig, env: NodeJS.ProcessEnv = process.env): RunSettings {
   const workflowPath = workflowArg ?? env.PYROS_WORKFLOW ?? config.workflow;
   if (!workflowPath) {
-    throw new PyrosError('usage', 'No workflow given.', { hint: 'Run `pyros run WORKFLOW.json` (a workflow exported from ComfyUI in API format), or set one with `pyros init`.' });
+    throw new CliError('usage', 'No workflow given.', { hint: 'Run `pyros run WORKFLOW.json` (a workflow exported from ComfyUI in API format), or set one with `pyros init`.' });
   }
   const timeout = flags.timeout ?? config.timeout;
   return {
@@ -59,7 +60,7 @@ export function resolveRunSettings(workflowArg: string | undefined, flags: RunSe
 
 /** Patches an already loaded workflow for one job. */
 export function planJob(workflow: ApiWorkflow, settings: RunSettings, job: { prompt?: string; seed?: string | number; sets?: string[] }): RunPlan {
-  const patched = applyPatches(workflow, {
+  const patched = patchWithFlags(workflow, {
     prompt: job.prompt,
     seed: job.seed,
     promptInput: settings.promptInput,
@@ -74,7 +75,7 @@ export async function loadPlan(settings: RunSettings, job: { prompt?: string; se
 }
 
 /** Tells which inputs were patched (and with what seed): always printed before submitting. */
-export function reportPatches(reporter: Reporter, patched: PatchResult): void {
+export function reportPatches(reporter: Reporter, patched: PatchedWorkflow): void {
   const { prompt, seeds, sets } = patched.applied;
   if (prompt) {
     reporter.note(`prompt → #${prompt.nodeId} "${prompt.title}".${prompt.input}${prompt.detected ? ' (detected)' : ''}`, { kind: 'prompt', node_id: prompt.nodeId, input: prompt.input, detected: prompt.detected });

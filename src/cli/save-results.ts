@@ -6,19 +6,23 @@ import type { OutputRef } from '../client/types.ts';
 import { saveOutput, saveSocketImage, type SaveContext, type SavedFile } from '../outputs/save.ts';
 import type { PatchResult } from '../workflow/index.ts';
 import { PyrosError } from '../errors.ts';
+import { withMoreHint } from './errors/explain.ts';
 import type { Reporter } from './reporters/reporter.ts';
 import { VERSION } from './version.ts';
 
 export type RunSaveContext = SaveContext & { metadata: Record<string, unknown> };
 
-function promptTextOf(patched: PatchResult): string | undefined {
+/** What saving needs of a patched workflow (its notes are not needed). */
+type Patched = Pick<PatchResult, 'workflow' | 'applied'>;
+
+function promptTextOf(patched: Patched): string | undefined {
   const target = patched.applied.prompt;
   if (!target) return undefined;
   const value = patched.workflow[target.nodeId]?.inputs[target.input];
   return typeof value === 'string' ? value : undefined;
 }
 
-export function buildSaveContext(init: { dir: string; patched: PatchResult; workflowPath?: string; server: string; promptId: string }): RunSaveContext {
+export function buildSaveContext(init: { dir: string; patched: Patched; workflowPath?: string; server: string; promptId: string }): RunSaveContext {
   const promptText = promptTextOf(init.patched);
   const seeds = init.patched.applied.seeds.map((s) => ({ node_id: s.nodeId, input: s.input, value: s.value }));
   return {
@@ -55,7 +59,7 @@ function withFetchHint(error: unknown, context: SaveContext): unknown {
   const promptId = (context as Partial<RunSaveContext>).metadata?.prompt_id;
   if (!(error instanceof PyrosError) || typeof promptId !== 'string') return error;
   const fetch = `The outputs stay on the server: \`pyros fetch ${promptId}${error.kind === 'output' ? ' -o OTHER_DIR' : ''}\` downloads them later.`;
-  return new PyrosError(error.kind, error.message, { hint: error.hint ? `${error.hint} ${fetch}` : fetch, cause: error.cause ?? error });
+  return withMoreHint(error, fetch);
 }
 
 /**

@@ -2,6 +2,7 @@
 import { Client } from '../client/client.ts';
 import { DEFAULT_SERVER, headerSecrets } from '../client/endpoint.ts';
 import { PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 import { loadConfig, parseHeaders, type FileConfig } from './config.ts';
 import { parseDuration } from './durations.ts';
 
@@ -78,6 +79,6 @@ export function clientFor(connection: ConnectionSettings, server: string, reques
 export function singleServer(connection: ConnectionSettings, command: string): string {
   const [server, ...rest] = connection.servers;
   if (!server) throw new PyrosError('usage', 'No server given.');
-  if (rest.length > 0) throw new PyrosError('usage', `${command} talks to one server; got ${connection.servers.length}.`, { hint: 'Pass a single --server.' });
+  if (rest.length > 0) throw new CliError('usage', `${command} talks to one server; got ${connection.servers.length}.`, { hint: 'Pass a single --server.' });
   return server;
 }

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { PyrosError } from '../errors.ts';
+import { PyrosError, type ErrorFields } from '../errors.ts';
 import type { ComfyApi, QueueState } from './api.ts';
 import type { BinaryFrame } from './binary.ts';
 import { InterruptedError } from './job-errors.ts';
@@ -121,7 +121,8 @@ export class Job extends EventEmitter<JobEvents> {
       // The server cannot be told (it is down or unreachable): stop following the job anyway.
       this.finish({
         error: new PyrosError('cancelled', `Cancelled, but the server could not be told to stop prompt ${this.promptId}: ${(error as Error).message}`, {
-          hint: `It may still run; check with \`pyros fetch ${this.promptId}\` once the server is reachable.`,
+          reason: 'server-not-told',
+          fields: this.errorFields(),
           cause: error,
         }),
       });
@@ -456,9 +457,9 @@ export class Job extends EventEmitter<JobEvents> {
       const error = new PyrosError(
         'timeout',
         submitting
-          ? `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`
-          : `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`,
-        { hint: submitting ? 'Check that the server is responsive, or raise --timeout.' : `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` },
+          ? `The job did not finish within ${formatSeconds(limit)}: the server did not accept it in that time.`
+          : `The job did not finish within ${formatSeconds(limit)}; it was cancelled on the server.`,
+        { reason: submitting ? 'job-not-accepted' : 'job', fields: { ...this.errorFields(), limitMs: limit } },
       );
       this.timedOut = error;
       this.cancelRequested = true;
@@ -514,7 +515,8 @@ export class Job extends EventEmitter<JobEvents> {
       }
       this.finish({
         error: new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
-          hint: 'Run the command again (or use --retry N to resubmit automatically).',
+          reason: 'forgotten',
+          fields: this.errorFields(),
         }),
       });
     } catch (error) {
@@ -533,12 +535,17 @@ export class Job extends EventEmitter<JobEvents> {
       if (history) return history;
       if (Date.now() >= deadline) {
         throw new PyrosError('server', `The prompt ${this.promptId} finished, but /history did not list it within ${formatSeconds(this.options.historyWaitMs)}.`, {
-          hint: `Try \`pyros fetch ${this.promptId}\` in a moment to download its outputs.`,
+          reason: 'history-missing',
+          fields: { ...this.errorFields(), limitMs: this.options.historyWaitMs },
         });
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 500);
     }
+  }
+
+  private errorFields(): ErrorFields {
+    return { server: this.context.api.endpoint.display, promptId: this.promptId };
   }
 
   private conclude(history: HistoryEntry, warnings: PromptWarning[]): JobResult {

@@ -104,7 +104,7 @@ const FORWARDED: readonly (keyof JobEvents)[] = ['submitted', 'queued', 'started
  */
 function isServerFailure(error: unknown): boolean {
   if (!isPyrosError(error)) return false;
-  if (error.kind === 'timeout') return !error.message.includes('--timeout');
+  if (error.kind === 'timeout') return error.reason === 'request';
   return error.kind === 'connection' || error.kind === 'lost';
 }
 
@@ -233,7 +233,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   constructor(options: PoolOptions) {
     super();
     this.options = options;
-    if (options.servers.length === 0) throw new PyrosError('usage', 'A pool needs at least one server.');
+    if (options.servers.length === 0) throw new PyrosError('usage', 'A pool needs at least one server.', { reason: 'pool-empty' });
     for (const server of options.servers) this.addMember(server);
   }
 
@@ -274,7 +274,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Queues a workflow; it is sent to a server as soon as one has room. */
   run(workflow: ApiWorkflow, options: JobOptions = {}): PoolJob {
-    if (this.closed) throw new PyrosError('usage', 'This pool is closed.');
+    if (this.closed) throw new PyrosError('usage', 'This pool is closed.', { reason: 'pool-closed' });
     const job = new PoolJob(this, this.counter++, workflow, options);
     this.enqueue(job);
     this.start();
@@ -292,7 +292,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
     const closed = (job: PoolJob): PyrosError =>
       new PyrosError('cancelled', `The pool was closed before job ${job.index + 1} finished (prompt ${job.promptId}).`, {
-        hint: job.server ? `Its outputs can be fetched later with \`pyros fetch ${job.promptId} --server ${job.server}\` if it still runs there.` : undefined,
+        reason: 'pool-closed',
+        fields: { promptId: job.promptId, ...(job.server ? { server: job.server } : {}) },
       });
     for (const job of this.waiting.splice(0)) job.fail(closed(job));
     for (const member of this.members) {
@@ -428,11 +429,12 @@ export class Pool extends EventEmitter<PoolEvents> {
       record.outcome = 'moved';
       record.reason = reason;
     }
-    attempt.job.abandon(new PyrosError('lost', reason));
+    attempt.job.abandon(new PyrosError('lost', reason, { reason: 'moved', fields: { server: member.display, promptId } }));
     if (job.attempts.length >= (this.options.maxAttempts ?? 5)) {
       job.fail(
         new PyrosError('lost', `The job was tried on ${job.attempts.length} servers and none finished it; last: ${reason}.`, {
-          hint: 'Check the servers of the pool, then run the job again.',
+          reason: 'moved-too-often',
+          fields: { server: member.display, promptId, count: job.attempts.length },
         }),
       );
       return;
@@ -478,12 +480,13 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   private failWaiting(): void {
-    const reasons = this.members.map((member) => `${member.display}: ${member.reason ?? member.state}`);
+    const servers = this.members.map((member) => ({ server: member.display, reason: member.reason ?? member.state }));
+    const reasons = servers.map(({ server, reason }) => `${server}: ${reason}`);
     const single = this.members.length === 1;
     const error = new PyrosError(
       'connection',
       single ? `Cannot reach ComfyUI at ${reasons[0]}` : `No server of the pool is reachable (${reasons.join('; ')}).`,
-      { hint: 'Start the servers (or check the addresses in --server), then run again.' },
+      { reason: 'unavailable', fields: { servers, ...(single ? { server: servers[0]?.server } : {}) } },
     );
     for (const job of this.waiting.splice(0)) job.fail(error);
   }
@@ -586,7 +589,7 @@ function describe(error: unknown): string {
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PyrosError('connection', message)), ms);
+    timer = setTimeout(() => reject(new PyrosError('connection', message, { reason: 'handshake-timeout', fields: { limitMs: ms } })), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { parseSeed, randomSeed } from '../../workflow/index.ts';
 
 export type SeedPolicy =
@@ -37,7 +38,7 @@ export function parseSeedPolicy(text: string | undefined): SeedPolicy {
   if (trimmed.endsWith('+')) {
     const start = trimmed.slice(0, -1);
     if (!/^\d+$/.test(start.trim())) {
-      throw new PyrosError('usage', `Invalid seed "${text}": N+ needs a whole number N (e.g. --seed 1000+).`, { hint: 'Use --seed N, --seed N+ or --seed random.' });
+      throw new CliError('usage', `Invalid seed "${text}": N+ needs a whole number N (e.g. --seed 1000+).`, { hint: 'Use --seed N, --seed N+ or --seed random.' });
     }
     return { kind: 'sequence', start: parseSeed(start) };
   }
@@ -73,7 +74,7 @@ export async function readPromptsFile(path: string): Promise<string[]> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PyrosError('usage', `Cannot read the prompts file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
+    throw new CliError('usage', `Cannot read the prompts file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
       hint: 'Give a text file with one prompt per line to --prompts.',
     });
   }
@@ -81,7 +82,7 @@ export async function readPromptsFile(path: string): Promise<string[]> {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-  if (prompts.length === 0) throw new PyrosError('usage', `The prompts file ${path} has no prompt in it.`, { hint: 'Write one prompt per line.' });
+  if (prompts.length === 0) throw new CliError('usage', `The prompts file ${path} has no prompt in it.`, { hint: 'Write one prompt per line.' });
   return prompts;
 }
 

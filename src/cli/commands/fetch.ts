@@ -7,7 +7,7 @@ import { collectOutputs } from '../../client/outputs.ts';
 import type { HistoryEntry } from '../../client/schemas-http.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import type { Client } from '../../client/client.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { applyPatches, type PatchResult } from '../../workflow/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
@@ -34,12 +34,12 @@ async function waitForHistory(client: Client, promptId: string, wait: boolean, r
     const running = queue.running.some((entry) => entry.promptId === promptId);
     const pending = queue.pending.find((entry) => entry.promptId === promptId);
     if (!running && !pending) {
-      throw new PyrosError('lost', `The server at ${client.endpoint.display} knows no prompt ${promptId}: it is neither in the history nor in the queue.`, {
+      throw new CliError('lost', `The server at ${client.endpoint.display} knows no prompt ${promptId}: it is neither in the history nor in the queue.`, {
         hint: 'Check the id (every `pyros run` prints it first) and the --server; a restarted server forgets its history.',
       });
     }
     if (!wait) {
-      throw new PyrosError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
+      throw new CliError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
     }
     reporter.phase(running ? 'running' : 'queued', { text: `waiting for prompt ${promptId}` });
     await new Promise((done) => setTimeout(done, POLL_MS));

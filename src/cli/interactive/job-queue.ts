@@ -5,7 +5,7 @@
  */
 import type { Client } from '../../client/client.ts';
 import type { Job } from '../../client/job.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import type { SavedFile } from '../../outputs/save.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { outcomeReport, startJob, type JobOutcome } from '../run-job.ts';
@@ -80,7 +80,7 @@ export class JobQueue {
     done.catch(() => undefined);
     let abandon!: () => void;
     const abandoned = new Promise<never>((_, reject) => {
-      abandon = () => reject(new PyrosError('cancelled', `Stopped following prompt ${job.promptId}; it may still run on the server.`, { hint: `Fetch its outputs later with: pyros fetch ${job.promptId}` }));
+      abandon = () => reject(new CliError('cancelled', `Stopped following prompt ${job.promptId}; it may still run on the server.`, { hint: `Fetch its outputs later with: pyros fetch ${job.promptId}` }));
     });
     abandoned.catch(() => undefined);
     const entry: QueuedJob = { number, label, plan, job, client, reporter: deferred, done, cancels: 0, abandon, abandoned };

@@ -8,7 +8,10 @@ import { extname, relative, resolve } from 'node:path';
 import type { Client } from '../../client/client.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { isPyrosError, PyrosError } from '../../errors.ts';
-import { describeInput, loadWorkflow, parseSeed, parseSetArg, randomSeed, resolveTarget } from '../../workflow/index.ts';
+import { CliError } from '../errors/cli-error.ts';
+import { describeInput, loadWorkflow, parseSeed, randomSeed } from '../../workflow/index.ts';
+import { explain } from '../errors/explain.ts';
+import { parseSetArg, resolveTargetArg } from '../set-args.ts';
 import type { FileConfig } from '../config.ts';
 import { parseDuration } from '../durations.ts';
 import { openInViewer } from '../open-file.ts';
@@ -122,7 +125,7 @@ export class Session {
       planJob(session.workflow, settings, {});
       await planUploads(session.workflow, flags.input ?? [], files);
     } else if ((flags.input?.length ?? 0) > 0 || files.length > 0) {
-      throw new PyrosError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
+      throw new CliError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
     }
     // A --vars folder that does not exist is an error now, not at the first prompt.
     session.variableDirs();
@@ -159,7 +162,8 @@ export class Session {
   /** Prints a failure as one line: what happened, and what to do. */
   fail(error: unknown): void {
     if (isPyrosError(error)) {
-      this.io.print(`${mark('✖', 'red', this.io.color)} ${error.message}${error.hint ? ` ${error.hint}` : ''}`);
+      const { title, hint } = explain(error);
+      this.io.print(`${mark('✖', 'red', this.io.color)} ${title}${hint ? ` ${hint}` : ''}`);
     } else {
       this.io.print(`${mark('✖', 'red', this.io.color)} unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -169,7 +173,7 @@ export class Session {
   async runPrompt(text: string): Promise<QueuedJob[]> {
     const workflow = this.workflow;
     if (!workflow) {
-      throw new PyrosError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
+      throw new CliError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
     }
     const sticky = splitFileSets([...this.sticky.values()]);
     const uploads = await planUploads(workflow, this.options.flags.input ?? [], [...this.baseFiles, ...sticky.files]);
@@ -279,8 +283,8 @@ export class Session {
     }
     const set = parseSetArg(arg.trim());
     const workflow = this.workflow;
-    if (!workflow) throw new PyrosError('usage', 'No workflow loaded, so there is nothing to set.', { hint: 'Load one with /workflow FILE.' });
-    const ref = resolveTarget(workflow, set.target, '/set');
+    if (!workflow) throw new CliError('usage', 'No workflow loaded, so there is nothing to set.', { hint: 'Load one with /workflow FILE.' });
+    const ref = resolveTargetArg(workflow, set.target, '/set');
     // `=@FILE`: the file is checked now and uploaded before the next job.
     if (set.kind === 'file') await planUploads(workflow, [], [set.text]);
     const key = `${ref.nodeId}.${ref.input}`;
@@ -303,7 +307,7 @@ export class Session {
     let key: string | undefined;
     if (workflow) {
       try {
-        const ref = resolveTarget(workflow, target, '/unset');
+        const ref = resolveTargetArg(workflow, target, '/unset');
         key = `${ref.nodeId}.${ref.input}`;
       } catch {
         key = undefined;
@@ -312,14 +316,14 @@ export class Session {
     key ??= [...this.sticky.entries()].find(([, typed]) => typed.slice(0, typed.indexOf('=')) === target)?.[0];
     if (key === undefined || !this.sticky.delete(key)) {
       const current = this.stickyTargets;
-      throw new PyrosError('usage', `/unset ${target}: no /set for it is in effect.`, { hint: current.length > 0 ? `In effect: ${current.join(', ')}.` : 'Nothing is set.' });
+      throw new CliError('usage', `/unset ${target}: no /set for it is in effect.`, { hint: current.length > 0 ? `In effect: ${current.join(', ')}.` : 'Nothing is set.' });
     }
     this.io.print(`Removed the /set of ${target}.`);
   }
 
   async setWorkflow(arg: string): Promise<void> {
     const path = arg.trim();
-    if (path === '') throw new PyrosError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow ? `Now: ${relativePath(this.settings.workflowPath)}.` : undefined });
+    if (path === '') throw new CliError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow ? `Now: ${relativePath(this.settings.workflowPath)}.` : undefined });
     const workflow = await loadWorkflow(path);
     const settings = { ...this.settings, workflowPath: path };
     // The config's sets and files must fit the new workflow too; sticky /sets that do not are dropped.
@@ -329,7 +333,7 @@ export class Session {
     for (const [key, text] of [...this.sticky]) {
       try {
         const set = parseSetArg(text);
-        if (set.kind === 'file') resolveTarget(workflow, set.target, '/set');
+        if (set.kind === 'file') resolveTargetArg(workflow, set.target, '/set');
         else planJob(workflow, settings, { sets: [text] });
       } catch {
         this.sticky.delete(key);
@@ -344,7 +348,7 @@ export class Session {
 
   async setServer(arg: string): Promise<void> {
     const url = arg.trim();
-    if (url === '') throw new PyrosError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.client.endpoint.display}.` });
+    if (url === '') throw new CliError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.client.endpoint.display}.` });
     const connection = { ...this.options.connection, servers: [url] };
     const client = clientFor(connection, url, this.requestTimeoutMs);
     this.options.secrets.push(...secretsOf(connection));
@@ -388,7 +392,7 @@ export class Session {
   }
 
   private requireLastImage(): string {
-    if (!this.lastImagePath) throw new PyrosError('usage', 'No image saved in this session yet.', { hint: 'Type a prompt and press Enter to make one.' });
+    if (!this.lastImagePath) throw new CliError('usage', 'No image saved in this session yet.', { hint: 'Type a prompt and press Enter to make one.' });
     return this.lastImagePath;
   }
 
