@@ -183,7 +183,8 @@ export class PyrosError extends Error {
     this.name = 'PyrosError';
     this.kind = kind;
     this.reason = options.reason;
-    this.fields = options.fields ?? {};
+    // Fields left undefined are dropped, so that `Object.keys(fields)` lists only what is known.
+    this.fields = Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, value]) => value !== undefined));
   }
 }
 

@@ -171,3 +171,10 @@ test('bad --seed and --set are usage errors before anything is applied', () => {
   assert.match(promptInput.message, /^--prompt-input "Nope\.text": no node "Nope"/);
   assert.match(usageError(() => patchWithFlags(workflowFixture('sd15_txt2img'), { sets: ['3.steps'] })).message, /^--set "3\.steps" has no value/);
 });
+
+test('notes on the prompt: a --set that replaces it, and a prompt put where a number was', () => {
+  const replaced = patchWithFlags(workflowFixture('sd15_txt2img'), { prompt: 'a fox', sets: ['6.text=a crow'] });
+  assert.deepEqual(replaced.notes, ['--set 6.text replaces the text --prompt put there.']);
+  const kind = patchWithFlags(workflowFixture('sd15_txt2img'), { prompt: 'x', promptInput: '3.steps' });
+  assert.deepEqual(kind.notes, ['--prompt: #3 (KSampler).steps held a number (20) and now holds a string ("x").']);
+});
