@@ -42,12 +42,12 @@ export function errorEvent(error: unknown, secrets: readonly string[]): Record<s
   const base: Record<string, unknown> = {
     event: 'error',
     kind: isPyrosError(error) ? error.kind : 'internal',
+    reason: isPyrosError(error) ? error.reason : undefined,
     exit_code: exitCodeOf(error),
     message: mask(isPyrosError(error) ? title : error instanceof Error ? error.message : String(error)),
   };
   if (isPyrosError(error)) {
     if (hint) base.hint = mask(hint);
-    if (error.reason) base.reason = error.reason;
     if (Object.keys(error.fields).length > 0) base.fields = snakeCase(error.fields);
   }
   if (error instanceof PromptRejectedError) {

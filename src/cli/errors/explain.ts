@@ -62,7 +62,7 @@ export function titleOf(error: PyrosError): string {
  */
 export function inOptionContext(error: unknown, context: string): unknown {
   if (!isPyrosError(error) || error instanceof CliError) return error;
-  return CliError.rewording(error, `${context}: ${lowerFirst(titleOf(error))}`, { hint: hintOf(error), cause: error });
+  return CliError.rewording(error, `${context}: ${lowerFirst(titleOf(error))}`, { hint: hintOf(error), cause: error.cause });
 }
 
 /** The same failure with one more sentence of advice after its hint. */
