@@ -9,6 +9,19 @@ export { parseServerMessage, type ServerMessage, type OutputItem } from './clien
 export { parseEndpoint, maskSecrets, DEFAULT_SERVER, type Endpoint, type EndpointOptions } from './client/endpoint.ts';
 export { ExecutionError, InterruptedError } from './client/job-errors.ts';
 export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
-export { PyrosError, isPyrosError, type ErrorKind } from './errors.ts';
-export { loadWorkflow, parseWorkflow, applyPatches, detectPrompt, detectSeeds, parseSeed, type PatchResult } from './workflow/index.ts';
+export { PyrosError, isPyrosError, type ErrorKind, type ErrorReason, type ErrorReasons, type ErrorFields, type ErrorNode } from './errors.ts';
+export {
+  loadWorkflow,
+  parseWorkflow,
+  applyPatches,
+  resolveTarget,
+  detectPrompt,
+  detectSeeds,
+  parseSeed,
+  type InputSet,
+  type InputTarget,
+  type PatchNote,
+  type PatchOptions,
+  type PatchResult,
+} from './workflow/index.ts';
 export { expandPrompt, listVariables, variableDirs, type Expansion, type VariableInfo } from './vars/index.ts';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
-import { PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 import type { FileConfig } from './config.ts';
 
 export async function writeConfig(path: string, config: FileConfig): Promise<void> {
@@ -27,6 +27,6 @@ export async function writeConfig(path: string, config: FileConfig): Promise<voi
     await rm(temp, { force: true }).catch(() => {});
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
-    throw new PyrosError('output', `Cannot write the config file ${path}: ${reason}.`, { hint: 'Choose another file with --config FILE.', cause: error });
+    throw new CliError('output', `Cannot write the config file ${path}: ${reason}.`, { hint: 'Choose another file with --config FILE.', cause: error });
   }
 }

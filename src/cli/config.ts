@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import envPaths from 'env-paths';
 import * as v from 'valibot';
 import { PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 
 const configSchema = v.strictObject({
   server: v.optional(v.string()),
@@ -41,7 +42,7 @@ export async function loadConfig(explicitPath: string | undefined, env: NodeJS.P
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicitPath === undefined && !env.PYROS_CONFIG) return { config: {}, path: undefined };
-    throw new PyrosError('usage', `Cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
+    throw new CliError('usage', `Cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
       hint: 'Create it with `pyros init`, or pass another file with --config.',
     });
   }
@@ -55,7 +56,7 @@ export async function loadConfig(explicitPath: string | undefined, env: NodeJS.P
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const key = issue.path?.map((p) => String(p.key)).join('.') ?? '';
-    throw new PyrosError('usage', `The config file ${path} has an invalid entry${key ? ` "${key}"` : ''}: ${issue.message}.`, {
+    throw new CliError('usage', `The config file ${path} has an invalid entry${key ? ` "${key}"` : ''}: ${issue.message}.`, {
       hint: 'Known keys: server, servers, workflow, output, promptInput, seedInput, set, headers, preview, timeout, vars, insecure.',
     });
   }
@@ -69,7 +70,7 @@ export function parseHeaders(entries: string[]): Record<string, string> {
     const colon = entry.indexOf(':');
     const name = colon > 0 ? entry.slice(0, colon).trim() : '';
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new PyrosError('usage', `--header expects "Name: value" (got a value without a valid header name).`, { hint: "e.g. --header 'Authorization: Bearer …'" });
+      throw new CliError('usage', `--header expects "Name: value" (got a value without a valid header name).`, { hint: "e.g. --header 'Authorization: Bearer …'" });
     }
     headers[name] = entry.slice(colon + 1).trim();
   }

@@ -7,6 +7,7 @@ import { Client, type ClientOptions } from '../client/client.ts';
 import { DEFAULT_SERVER, headerSecrets } from '../client/endpoint.ts';
 import { Pool } from '../client/pool.ts';
 import { PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 import { loadConfig, parseHeaders, type FileConfig } from './config.ts';
 import { parseDuration } from './durations.ts';
 
@@ -140,6 +141,6 @@ export function createPool(context: CommandContext, servers: readonly string[] =
 export function singleServer(context: CommandContext, command: string): string {
   const [server, ...rest] = context.connection.servers;
   if (!server) throw new PyrosError('usage', 'No server given.');
-  if (rest.length > 0) throw new PyrosError('usage', `${command} talks to one server; got ${context.connection.servers.length}.`, { hint: 'Pass a single --server.' });
+  if (rest.length > 0) throw new CliError('usage', `${command} talks to one server; got ${context.connection.servers.length}.`, { hint: 'Pass a single --server.' });
   return server;
 }

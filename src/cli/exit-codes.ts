@@ -1,7 +1,8 @@
 /** The documented exit codes of the pyros command (README "Exit codes" lists the same table). */
 import type { ErrorKind } from '../errors.ts';
 
-export const EXIT_CODES: Record<ErrorKind | 'ok' | 'internal', number> = {
+/** `partial` is the command's own: some jobs of a batch failed (no single error says that). */
+export const EXIT_CODES: Record<ErrorKind | 'ok' | 'internal' | 'partial', number> = {
   ok: 0,
   internal: 1,
   usage: 2,

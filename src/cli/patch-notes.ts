@@ -1,6 +1,7 @@
 /** The notes that say what a job sets before it is sent: the prompt input, the seeds, `--set`s, an expanded prompt. */
 import type { Expansion } from '../vars/index.ts';
 import type { PatchResult } from '../workflow/index.ts';
+import { wordNote } from './patch-flags.ts';
 import type { Reporter } from './reporters/reporter.ts';
 
 type Notes = Pick<Reporter, 'note'>;
@@ -20,7 +21,7 @@ export function reportPatches(reporter: Notes, patched: PatchResult, options: { 
   for (const set of sets) {
     reporter.note(`set #${set.nodeId} "${set.title}".${set.input} = ${JSON.stringify(set.value)}`, { kind: 'set', node_id: set.nodeId, input: set.input, value: set.value });
   }
-  for (const note of patched.notes) reporter.note(note);
+  for (const note of patched.notes) reporter.note(wordNote(patched.workflow, note));
 }
 
 /** `prompt: a crimson red fox …`, with the template and choices in the JSON event. */

@@ -5,6 +5,7 @@
  */
 import { createInterface, type Interface } from 'node:readline/promises';
 import { PyrosError } from '../errors.ts';
+import { CliError } from './errors/cli-error.ts';
 
 export class Prompter {
   private readonly rl: Interface;
@@ -37,7 +38,7 @@ export class Prompter {
     if (next.done) {
       this.output.write('\n');
       if (this.cancelled) throw new PyrosError('cancelled', 'Cancelled; nothing was saved.');
-      throw new PyrosError('usage', 'The input ended before every question was answered.', { hint: 'Answer every question, or run with --yes to accept the defaults.' });
+      throw new CliError('usage', 'The input ended before every question was answered.', { hint: 'Answer every question, or run with --yes to accept the defaults.' });
     }
     // Piped answers are not echoed by a terminal: show them, so the transcript reads as a dialogue.
     if (!this.terminal) this.output.write(`${next.value}\n`);

@@ -5,9 +5,10 @@
  */
 import { resolve } from 'node:path';
 import type { ApiWorkflow } from '../client/types.ts';
-import { PyrosError } from '../errors.ts';
 import type { RunPlan, SeedPolicy } from '../pipeline/index.ts';
-import { applyPatches, loadWorkflow } from '../workflow/index.ts';
+import { loadWorkflow } from '../workflow/index.ts';
+import { CliError } from './errors/cli-error.ts';
+import { patchFlags } from './patch-flags.ts';
 import { parseCount, parseSeedPolicy, readPromptsFile } from './batch/expand.ts';
 import type { CommandContext, CommonFlags } from './context.ts';
 import { parseDuration } from './durations.ts';
@@ -65,7 +66,7 @@ export function parseRetries(value: string | number | undefined): number {
   if (value === undefined) return 0;
   const text = String(value).trim();
   if (!/^\d+$/.test(text) || Number(text) > MAX_RETRIES) {
-    throw new PyrosError('usage', `--retry expects a whole number from 0 to ${MAX_RETRIES} (got "${text}").`, { hint: 'e.g. --retry 3' });
+    throw new CliError('usage', `--retry expects a whole number from 0 to ${MAX_RETRIES} (got "${text}").`, { hint: 'e.g. --retry 3' });
   }
   return Number(text);
 }
@@ -95,7 +96,7 @@ export async function resolveRunSettings(workflowArg: string | undefined, flags:
 
 export function requireWorkflow(settings: RunSettings): string {
   if (settings.workflowPath) return settings.workflowPath;
-  throw new PyrosError('usage', 'No workflow given.', { hint: 'Run `pyros run WORKFLOW.json` (a workflow exported from ComfyUI in API format), or set one with `pyros init`.' });
+  throw new CliError('usage', 'No workflow given.', { hint: 'Run `pyros run WORKFLOW.json` (a workflow exported from ComfyUI in API format), or set one with `pyros init`.' });
 }
 
 /**
@@ -106,7 +107,7 @@ export async function buildPlan(settings: RunSettings, workflow: ApiWorkflow, op
   const { values, files } = splitFileSets(options.sets ?? settings.sets);
   const pending = await planUploads(workflow, options.inputs ?? settings.inputs, files);
   const patch: RunPlan['patch'] = (graph, job) =>
-    applyPatches(graph, { prompt: job.prompt, seed: job.seed, promptInput: settings.promptInput, seedInput: settings.seedInput, sets: values });
+    patchFlags(graph, { prompt: job.prompt, seed: job.seed, promptInput: settings.promptInput, seedInput: settings.seedInput, sets: values });
   // Every job fails the same way when a --set or an input does not fit: fail once, now.
   patch(workflow, {});
   return {

@@ -6,8 +6,9 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ApiWorkflow } from '../client/types.ts';
-import { PyrosError } from '../errors.ts';
-import { describeInput, nodeTitle, parseSetArg, resolveTarget } from '../workflow/index.ts';
+import { CliError } from './errors/cli-error.ts';
+import { describeInput, nodeTitle } from '../workflow/index.ts';
+import { parseSetArg, resolveTargetArg } from './set-args.ts';
 
 export interface PendingUpload {
   /** The path as given. */
@@ -41,9 +42,9 @@ async function checkFile(path: string, option: string): Promise<void> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     const reason = info.code === 'ENOENT' || info.code === 'ENOTDIR' ? 'no such file' : info.code === 'EACCES' ? 'permission denied' : info.message;
-    throw new PyrosError('usage', `${option}: cannot read ${path} (${reason}); nothing was sent.`, { hint: `Check the path (looked for ${resolve(path)}).` });
+    throw new CliError('usage', `${option}: cannot read ${path} (${reason}); nothing was sent.`, { hint: `Check the path (looked for ${resolve(path)}).` });
   }
-  if (!info.isFile()) throw new PyrosError('usage', `${option}: ${path} is not a file; nothing was sent.`, { hint: 'Give the path of an image file to upload.' });
+  if (!info.isFile()) throw new CliError('usage', `${option}: ${path} is not a file; nothing was sent.`, { hint: 'Give the path of an image file to upload.' });
 }
 
 /** Resolves where every file goes and checks that each exists; nothing is sent yet. */
@@ -56,12 +57,12 @@ export async function planUploads(workflow: ApiWorkflow, inputs: readonly string
   if (inputs.length > 0) {
     const loaders = imageLoaders(workflow);
     if (loaders.length === 0) {
-      throw new PyrosError('usage', `--input ${inputs[0]}: the workflow has no image loader (a node such as LoadImage whose "image" input holds a file name).`, {
+      throw new CliError('usage', `--input ${inputs[0]}: the workflow has no image loader (a node such as LoadImage whose "image" input holds a file name).`, {
         hint: 'Upload into another input with --set NODE.INPUT=@FILE.',
       });
     }
     if (inputs.length > loaders.length) {
-      throw new PyrosError('usage', `${inputs.length} --input files, but the workflow has ${loaders.length} image loader${loaders.length === 1 ? '' : 's'}: ${loaders.map((id) => describeInput(workflow, { nodeId: id, input: 'image' })).join(', ')}.`, {
+      throw new CliError('usage', `${inputs.length} --input files, but the workflow has ${loaders.length} image loader${loaders.length === 1 ? '' : 's'}: ${loaders.map((id) => describeInput(workflow, { nodeId: id, input: 'image' })).join(', ')}.`, {
         hint: 'Give one --input per image loader (they are filled in node-id order), or name inputs with --set NODE.image=@FILE.',
       });
     }
@@ -70,7 +71,7 @@ export async function planUploads(workflow: ApiWorkflow, inputs: readonly string
   for (const entry of fileSets) {
     const set = parseSetArg(entry);
     if (set.kind !== 'file') continue;
-    const ref = resolveTarget(workflow, set.target, '--set');
+    const ref = resolveTargetArg(workflow, set.target, '--set');
     uploads.push(describe(ref.nodeId, ref.input, set.path, `--set "${set.text}"`));
   }
   for (const upload of uploads) await checkFile(upload.path, upload.option);

@@ -1,6 +1,6 @@
 /**
  * ComfyUI's HTTP routes, typed. Every method either returns checked data or throws a
- * PyrosError that says what went wrong and what to do.
+ * PyrosError that says what went wrong, with the server, route and status as fields.
  */
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -33,9 +33,10 @@ export class PromptRejectedError extends PyrosError {
   readonly error: ValidationError;
   readonly nodeErrors: Record<string, NodeError>;
 
-  constructor(error: ValidationError, nodeErrors: Record<string, NodeError>) {
+  constructor(error: ValidationError, nodeErrors: Record<string, NodeError>, fields: { server?: string; promptId?: string } = {}) {
     super('rejected', `ComfyUI rejected the workflow: ${error.message || error.type || 'validation failed'}.`, {
-      hint: 'Fix the inputs listed above in the workflow (or with --set NODE.INPUT=VALUE) and run again.',
+      reason: 'validation',
+      fields: { ...fields, status: 400 },
     });
     this.name = 'PromptRejectedError';
     this.error = error;
@@ -89,10 +90,9 @@ export class ComfyApi {
   private async json(spec: RequestSpec, okStatuses: number[] = [200]): Promise<{ status: number; body: unknown }> {
     const { status, contentType, text } = await this.transport.requestText(spec);
     const what = this.transport.describe(spec);
+    const fields = { ...this.transport.fieldsOf(spec), status };
     if (status >= 500) {
-      throw new PyrosError('server', `${what} failed with HTTP ${status}: ${this.transport.mask(firstLines(text)) || '(empty body)'}`, {
-        hint: "The server hit an internal error; its console log has the details. Try again once it's fixed.",
-      });
+      throw new PyrosError('server', `${what} failed with HTTP ${status}: ${this.transport.mask(firstLines(text)) || '(empty body)'}`, { reason: 'http-5xx', fields });
     }
     let body: unknown;
     try {
@@ -102,28 +102,27 @@ export class ComfyApi {
     }
     if (body === undefined || !okStatuses.includes(status)) {
       if (status === 401 || status === 403) {
-        throw new PyrosError('connection', `${what} was refused with HTTP ${status}.`, {
-          hint: 'The server needs credentials: pass --header "Authorization: ..." or set COMFYUI_TOKEN, or put user:password@ in the URL.',
-        });
+        throw new PyrosError('connection', `${what} was refused with HTTP ${status}.`, { reason: 'unauthorized', fields });
       }
       const looksLikeJson = contentType.includes('json');
       if (!looksLikeJson || status === 404) {
         throw new PyrosError(
           'connection',
           `The server at ${this.endpoint.display} does not look like ComfyUI: ${what} answered HTTP ${status} ${contentType || 'without a content type'}${text ? ` ("${this.transport.mask(firstLines(text, 1)).slice(0, 80)}")` : ''}.`,
-          { hint: 'Check the address and port in --server (ComfyUI listens on 8188 by default) and any path prefix of a reverse proxy.' },
+          { reason: 'not-comfyui', fields },
         );
       }
-      throw new PyrosError('server', `${what} answered HTTP ${status}: ${this.transport.mask(firstLines(text))}`);
+      throw new PyrosError('server', `${what} answered HTTP ${status}: ${this.transport.mask(firstLines(text))}`, { reason: 'unexpected-status', fields });
     }
     return { status, body };
   }
 
-  private parse<T extends v.GenericSchema>(schema: T, body: unknown, what: string): v.InferOutput<T> {
+  private parse<T extends v.GenericSchema>(schema: T, body: unknown, spec: RequestSpec): v.InferOutput<T> {
     const result = v.safeParse(schema, body);
     if (result.success) return result.output;
-    throw new PyrosError('server', `${what} answered with an unexpected shape: ${result.issues[0].message}.`, {
-      hint: 'This server may run a ComfyUI version pyros does not know; please report it.',
+    throw new PyrosError('server', `${this.transport.describe(spec)} answered with an unexpected shape: ${result.issues[0].message}.`, {
+      reason: 'malformed',
+      fields: this.transport.fieldsOf(spec),
     });
   }
 
@@ -131,11 +130,11 @@ export class ComfyApi {
     const spec: RequestSpec = { method: 'POST', route: 'prompt', body: JSON.stringify(request) };
     const { status, body } = await this.json(spec, [200, 400]);
     if (status === 400) {
-      const rejected = this.parse(promptRejected, body, this.transport.describe(spec));
+      const rejected = this.parse(promptRejected, body, spec);
       const error = typeof rejected.error === 'string' ? { type: '', message: rejected.error, details: '' } : rejected.error;
-      throw new PromptRejectedError(error, rejected.node_errors);
+      throw new PromptRejectedError(error, rejected.node_errors, { server: this.endpoint.display, promptId: request.prompt_id });
     }
-    return this.parse(promptAccepted, body, this.transport.describe(spec));
+    return this.parse(promptAccepted, body, spec);
   }
 
   /** The history entry of one prompt, or undefined while it is unknown or not finished. */
@@ -143,20 +142,20 @@ export class ComfyApi {
     const spec: RequestSpec = { method: 'GET', route: `history/${encodeURIComponent(promptId)}`, signal };
     const { body } = await this.json(spec);
     const entry = (body as Record<string, unknown> | undefined)?.[promptId];
-    return entry === undefined ? undefined : this.parse(historyEntry, entry, this.transport.describe(spec));
+    return entry === undefined ? undefined : this.parse(historyEntry, entry, spec);
   }
 
   /** Recent history, newest last as the server orders it. */
   async historyList(maxItems?: number): Promise<Record<string, HistoryEntry>> {
     const spec: RequestSpec = { method: 'GET', route: 'history', query: maxItems ? { max_items: String(maxItems) } : undefined };
     const { body } = await this.json(spec);
-    return this.parse(v.record(v.string(), historyEntry), body, this.transport.describe(spec));
+    return this.parse(v.record(v.string(), historyEntry), body, spec);
   }
 
   async queue(signal?: AbortSignal): Promise<QueueState> {
     const spec: RequestSpec = { method: 'GET', route: 'queue', signal };
     const { body } = await this.json(spec);
-    const parsed = this.parse(queueSchema, body, this.transport.describe(spec));
+    const parsed = this.parse(queueSchema, body, spec);
     return { running: parsed.queue_running.map(toQueueEntry), pending: parsed.queue_pending.map(toQueueEntry) };
   }
 
@@ -174,14 +173,14 @@ export class ComfyApi {
   async systemStats(): Promise<Record<string, unknown>> {
     const spec: RequestSpec = { method: 'GET', route: 'system_stats' };
     const { body } = await this.json(spec);
-    return this.parse(v.record(v.string(), v.unknown()), body, this.transport.describe(spec));
+    return this.parse(v.record(v.string(), v.unknown()), body, spec);
   }
 
   async objectInfo(nodeClass?: string): Promise<Record<string, unknown>> {
     const route = nodeClass ? `object_info/${encodeURIComponent(nodeClass)}` : 'object_info';
     const spec: RequestSpec = { method: 'GET', route, idleTimeoutMs: 120_000 };
     const { body } = await this.json(spec);
-    return this.parse(v.record(v.string(), v.unknown()), body, this.transport.describe(spec));
+    return this.parse(v.record(v.string(), v.unknown()), body, spec);
   }
 
   /** Starts downloading one output; the caller streams the body (never buffered here). */
@@ -197,9 +196,10 @@ export class ComfyApi {
     if (res.statusCode !== 200) {
       res.resume();
       const status = res.statusCode ?? 0;
-      throw new PyrosError(status >= 500 ? 'server' : 'output', `Downloading "${item.filename}" failed: ${this.transport.describe(spec)} answered HTTP ${status}.`, {
-        hint: status === 404 ? 'The file is no longer on the server (deleted, or a temporary preview that was cleaned up).' : undefined,
-      });
+      const message = `Downloading "${item.filename}" failed: ${this.transport.describe(spec)} answered HTTP ${status}.`;
+      const fields = { ...this.transport.fieldsOf(spec), status, file: item.filename };
+      if (status >= 500) throw new PyrosError('server', message, { reason: 'http-5xx', fields });
+      throw new PyrosError('output', message, { reason: status === 404 ? 'file-missing' : 'download-refused', fields });
     }
     return res;
   }
@@ -233,13 +233,16 @@ export class ComfyApi {
       contentType: `multipart/form-data; boundary=${boundary}`,
     };
     const { body } = await this.json(spec);
-    return this.parse(v.looseObject({ name: v.string(), subfolder: v.optional(v.string(), ''), type: v.optional(v.string(), 'input') }), body, this.transport.describe(spec));
+    return this.parse(v.looseObject({ name: v.string(), subfolder: v.optional(v.string(), ''), type: v.optional(v.string(), 'input') }), body, spec);
   }
 
   private async expectOk(spec: RequestSpec): Promise<void> {
     const { status, text } = await this.transport.requestText(spec);
     if (status !== 200) {
-      throw new PyrosError(status >= 500 ? 'server' : 'connection', `${this.transport.describe(spec)} answered HTTP ${status}: ${this.transport.mask(firstLines(text)) || '(empty body)'}`);
+      const message = `${this.transport.describe(spec)} answered HTTP ${status}: ${this.transport.mask(firstLines(text)) || '(empty body)'}`;
+      const fields = { ...this.transport.fieldsOf(spec), status };
+      if (status >= 500) throw new PyrosError('server', message, { reason: 'http-5xx', fields });
+      throw new PyrosError('connection', message, { reason: status === 401 || status === 403 ? 'unauthorized' : 'unexpected-status', fields });
     }
   }
 

@@ -8,7 +8,7 @@ import { PyrosError } from '../errors.ts';
 export const DEFAULT_SERVER = 'http://127.0.0.1:8188';
 
 export interface EndpointOptions {
-  /** Extra request headers, e.g. from `--header 'Name: value'`. */
+  /** Extra request headers, e.g. `{ 'X-Api-Key': '…' }`. */
   headers?: Record<string, string>;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
@@ -39,15 +39,12 @@ export function parseEndpoint(input: string, options: EndpointOptions = {}): End
   try {
     url = new URL(withScheme);
   } catch {
-    throw new PyrosError('usage', `"${maskUserInfo(text)}" is not a valid server URL.`, {
-      hint: 'Give the server as http://HOST:PORT, e.g. --server http://127.0.0.1:8188',
-    });
+    const value = maskUserInfo(text);
+    throw new PyrosError('usage', `"${value}" is not a valid server URL.`, { reason: 'invalid-url', fields: { value } });
   }
   const scheme = SCHEMES[url.protocol];
   if (!scheme) {
-    throw new PyrosError('usage', `Unsupported URL scheme "${url.protocol}" in the server address.`, {
-      hint: 'Only http, https, ws and wss servers are supported, e.g. --server https://comfy.example.com',
-    });
+    throw new PyrosError('usage', `Unsupported URL scheme "${url.protocol}" in the server address.`, { reason: 'unsupported-scheme', fields: { value: url.protocol } });
   }
   const secrets: string[] = [];
   const headers: Record<string, string> = {};

@@ -1,11 +1,15 @@
 /** Typed failures of one job, each carrying what a person needs to understand and act on it. */
-import { PyrosError } from '../errors.ts';
+import { PyrosError, type ErrorNode } from '../errors.ts';
 import type { NodeRef, OutputRef } from './types.ts';
 
 /** Outputs the server produced before the job failed; saving them means nothing is lost. */
 export interface PartialOutputs {
   promptId: string;
   outputs: OutputRef[];
+}
+
+function errorNode(node: NodeRef | undefined): ErrorNode | undefined {
+  return node && { nodeId: node.nodeId, title: node.title, ...(node.classType ? { classType: node.classType } : {}) };
 }
 
 export class ExecutionError extends PyrosError implements PartialOutputs {
@@ -20,7 +24,8 @@ export class ExecutionError extends PyrosError implements PartialOutputs {
     const where = init.node ? `node #${init.node.nodeId} "${init.node.title}"${init.node.classType && init.node.classType !== init.node.title ? ` (${init.node.classType})` : ''}` : 'a node';
     const what = [init.exceptionType, init.exceptionMessage.trim()].filter(Boolean).join(': ') || 'unknown error';
     super('execution', `The workflow failed in ${where}: ${what}`, {
-      hint: 'The message above comes from the node itself; fix its inputs or models and run again (--verbose shows the traceback).',
+      reason: 'node-failed',
+      fields: { promptId: init.promptId, node: errorNode(init.node), ...(init.exceptionType ? { exceptionType: init.exceptionType } : {}) },
     });
     this.name = 'ExecutionError';
     this.promptId = init.promptId;
@@ -39,10 +44,11 @@ export class InterruptedError extends PyrosError implements PartialOutputs {
 
   constructor(init: { promptId: string; node?: NodeRef; outputs: OutputRef[]; byUser: boolean }) {
     const at = init.node ? ` while node #${init.node.nodeId} "${init.node.title}" was running` : '';
+    const fields = { promptId: init.promptId, node: errorNode(init.node) };
     super(
-      init.byUser ? 'cancelled' : 'interrupted',
-      init.byUser ? `Cancelled: prompt ${init.promptId} was stopped${at}.` : `The prompt was interrupted on the server${at}.`,
-      { hint: init.byUser ? undefined : 'Someone (or another client) pressed interrupt or cleared the queue; run again to retry.' },
+      ...(init.byUser
+        ? (['cancelled', `Cancelled: prompt ${init.promptId} was stopped${at}.`, { reason: 'by-user', fields }] as const)
+        : (['interrupted', `The prompt was interrupted on the server${at}.`, { reason: 'on-server', fields }] as const)),
     );
     this.name = 'InterruptedError';
     this.promptId = init.promptId;

@@ -19,7 +19,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { PyrosError } from '../errors.ts';
+import { PyrosError, type ErrorFields } from '../errors.ts';
 import { seedValues } from '../workflow/seed-values.ts';
 import type { ComfyApi, QueueState } from './api.ts';
 import type { BinaryFrame } from './binary.ts';
@@ -155,7 +155,8 @@ export class Job extends EventEmitter<JobEvents> {
       // The server cannot be told (it is down or unreachable): stop following the job anyway.
       this.end({
         error: new PyrosError('cancelled', `Cancelled, but the server could not be told to stop prompt ${this.promptId}: ${(error as Error).message}`, {
-          hint: `It may still run; check with \`pyros fetch ${this.promptId}\` once the server is reachable.`,
+          reason: 'server-not-told',
+          fields: this.errorFields(),
           cause: error,
         }),
       });
@@ -526,10 +527,8 @@ export class Job extends EventEmitter<JobEvents> {
       const accepted = this.submissionState === 'accepted';
       const error = new PyrosError(
         'timeout',
-        accepted
-          ? `The job did not finish within ${formatSeconds(limit)} (--timeout); it was cancelled on the server.`
-          : `The job did not finish within ${formatSeconds(limit)} (--timeout): the server did not accept it in that time.`,
-        { hint: accepted ? `Raise --timeout, or fetch its outputs later with \`pyros fetch ${this.promptId}\` if it still runs.` : 'Check that the server is responsive, or raise --timeout.' },
+        accepted ? `The job did not finish within ${formatSeconds(limit)}; it was cancelled on the server.` : `The job did not finish within ${formatSeconds(limit)}: the server did not accept it in that time.`,
+        { reason: accepted ? 'job' : 'job-not-accepted', fields: { ...this.errorFields(), limitMs: limit } },
       );
       this.timedOut = error;
       this.cancelRequested = true;
@@ -588,11 +587,13 @@ export class Job extends EventEmitter<JobEvents> {
   private notKnown(): PyrosError {
     if (this.follows && !this.announced) {
       return new PyrosError('lost', `The server at ${this.context.api.endpoint.display} knows no prompt ${this.promptId}: it is neither in the history nor in the queue.`, {
-        hint: 'Check the id (every `pyros run` prints it first) and the --server; a restarted server forgets its history.',
+        reason: 'unknown',
+        fields: this.errorFields(),
       });
     }
     return new PyrosError('lost', `The server no longer knows prompt ${this.promptId}: it is neither queued nor in the history (was the server restarted?).`, {
-      hint: 'Run the command again (or use --retry N to resubmit automatically).',
+      reason: 'forgotten',
+      fields: this.errorFields(),
     });
   }
 
@@ -605,12 +606,17 @@ export class Job extends EventEmitter<JobEvents> {
       if (history) return history;
       if (Date.now() >= deadline) {
         throw new PyrosError('server', `The prompt ${this.promptId} finished, but /history did not list it within ${formatSeconds(this.options.historyWaitMs)}.`, {
-          hint: `Try \`pyros fetch ${this.promptId}\` in a moment to download its outputs.`,
+          reason: 'history-missing',
+          fields: { ...this.errorFields(), limitMs: this.options.historyWaitMs },
         });
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(delay * 2, 500);
     }
+  }
+
+  private errorFields(): ErrorFields {
+    return { server: this.context.api.endpoint.display, promptId: this.promptId };
   }
 
   private conclude(history: HistoryEntry): JobResult {

@@ -212,7 +212,7 @@ export function describe(error: unknown): string {
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PyrosError('connection', message)), ms);
+    timer = setTimeout(() => reject(new PyrosError('connection', message, { reason: 'handshake-timeout', fields: { limitMs: ms } })), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

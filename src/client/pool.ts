@@ -63,7 +63,7 @@ type Member = PoolMember<PoolJob>;
  */
 function isServerFailure(error: unknown): boolean {
   if (!isPyrosError(error)) return false;
-  if (error.kind === 'timeout') return !error.message.includes('--timeout');
+  if (error.kind === 'timeout') return error.reason === 'request';
   return error.kind === 'connection' || error.kind === 'lost';
 }
 
@@ -79,7 +79,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   constructor(options: PoolOptions) {
     super();
     this.options = options;
-    if (options.servers.length === 0) throw new PyrosError('usage', 'A pool needs at least one server.');
+    if (options.servers.length === 0) throw new PyrosError('usage', 'A pool needs at least one server.', { reason: 'pool-empty' });
     for (const server of options.servers) this.addMember(server);
   }
 
@@ -149,7 +149,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
     const closed = (job: PoolJob): PyrosError =>
       new PyrosError('cancelled', `The pool was closed before job ${job.index + 1} finished (prompt ${job.promptId}).`, {
-        hint: job.server ? `Its outputs can be fetched later with \`pyros fetch ${job.promptId} --server ${job.server}\` if it still runs there.` : undefined,
+        reason: 'pool-closed',
+        fields: { promptId: job.promptId, server: job.server },
       });
     for (const job of this.waiting.splice(0)) job.fail(closed(job));
     for (const member of this.members) {
@@ -170,7 +171,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   private queue(job: PoolJob): PoolJob {
-    if (this.closed) throw new PyrosError('usage', 'This pool is closed.');
+    if (this.closed) throw new PyrosError('usage', 'This pool is closed.', { reason: 'pool-closed' });
     this.enqueue(job);
     this.start();
     // Nothing is up and nothing is being probed: look now rather than at the next scheduled probe.
@@ -214,11 +215,12 @@ export class Pool extends EventEmitter<PoolEvents> {
     member.jobs.delete(job);
     member.abandoned.set(promptId, job);
     job.detach(reason);
-    running.job.abandon(new PyrosError('lost', reason));
+    running.job.abandon(new PyrosError('lost', reason, { reason: 'moved', fields: { server: member.display, promptId } }));
     if (job.attempts.length >= (this.options.maxAttempts ?? 5)) {
       job.fail(
         new PyrosError('lost', `The job was tried on ${job.attempts.length} servers and none finished it; last: ${reason}.`, {
-          hint: 'Check the servers of the pool, then run the job again.',
+          reason: 'moved-too-often',
+          fields: { server: member.display, promptId, count: job.attempts.length },
         }),
       );
       return;
@@ -277,11 +279,13 @@ export class Pool extends EventEmitter<PoolEvents> {
   private failWaiting(): void {
     const [only] = this.members;
     // One server: its own error says best what is wrong (refused, credentials, TLS …).
+    const servers = this.members.map((m) => ({ server: m.display, reason: m.downReason ?? m.state }));
     const error =
       this.members.length === 1 && only && isPyrosError(only.lastError)
         ? only.lastError
-        : new PyrosError('connection', `No server of the pool is reachable (${this.members.map((m) => `${m.display}: ${m.downReason ?? m.state}`).join('; ')}).`, {
-            hint: 'Start the servers (or check the addresses in --server), then run again.',
+        : new PyrosError('connection', `No server of the pool is reachable (${servers.map((s) => `${s.server}: ${s.reason}`).join('; ')}).`, {
+            reason: 'unavailable',
+            fields: { servers },
           });
     for (const job of this.waiting.splice(0)) job.fail(error);
   }
@@ -362,7 +366,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const candidates = server === undefined ? this.members : this.members.filter((member) => member.display === server || member.client.endpoint.base.href === server);
     const [first] = candidates;
     if (!first) {
-      job.fail(new PyrosError('usage', `${server} is not a server of this pool.`));
+      job.fail(new PyrosError('usage', `${server} is not a server of this pool.`, { reason: 'not-in-pool', fields: { server } }));
       return;
     }
     let found = candidates.length === 1 ? first : undefined;

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { PyrosError } from '../errors.ts';
+import { PyrosError, type ErrorFields } from '../errors.ts';
 import { decodeBinaryFrame, MalformedFrameError, type BinaryFrame } from './binary.ts';
 import { maskSecrets, webSocketUrl, type Endpoint } from './endpoint.ts';
 import { MalformedMessageError, parseServerMessage, type ServerMessage } from './messages.ts';
@@ -50,8 +50,16 @@ const BACKOFF_MAX_MS = 10_000;
 export class UpgradeRefusedError extends PyrosError {
   readonly status: number;
 
-  constructor(status: number, message: string, hint: string) {
-    super('connection', message, { hint });
+  constructor(init: { status: number; server: string }) {
+    const { status, server } = init;
+    const unauthorized = status === 401 || status === 403;
+    super(
+      'connection',
+      unauthorized
+        ? `The WebSocket upgrade to ${server} was refused with HTTP ${status}.`
+        : `The server at ${server} does not look like ComfyUI: its WebSocket (/ws) answered HTTP ${status} instead of accepting the connection.`,
+      { reason: unauthorized ? 'unauthorized' : 'upgrade-refused', fields: { server, status, method: 'GET', route: '/ws' } },
+    );
     this.name = 'UpgradeRefusedError';
     this.status = status;
   }
@@ -131,18 +139,8 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
       ws.on('unexpected-response', (_req, res) => {
         res.resume();
         const status = res.statusCode ?? 0;
-        const auth = status === 401 || status === 403;
-        const where = this.endpoint.display;
         this.endReason = `the WebSocket upgrade was answered with HTTP ${status}`;
-        fail(
-          auth
-            ? new UpgradeRefusedError(status, `The WebSocket upgrade to ${where} was refused with HTTP ${status}.`, 'The server needs credentials: pass --header or COMFYUI_TOKEN, or user:password@ in the URL.')
-            : new UpgradeRefusedError(
-                status,
-                `The server at ${where} does not look like ComfyUI: its WebSocket (/ws) answered HTTP ${status} instead of accepting the connection.`,
-                'Check the address and port in --server (ComfyUI listens on 8188 by default), any path prefix of a reverse proxy, and that the proxy forwards WebSockets.',
-              ),
-        );
+        fail(new UpgradeRefusedError({ status, server: this.endpoint.display }));
         ws.terminate();
       });
       ws.on('open', () => {
@@ -172,7 +170,12 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
         this.openedAt = 0;
         const closeText = reasonBuffer.length > 0 ? `${code} ${reasonBuffer.toString()}` : `code ${code}`;
         const reason = this.endReason ? `${this.endReason}; ${closeText}` : closeText;
-        fail(new PyrosError('connection', `The WebSocket to ${this.endpoint.display} closed before it opened (${reason}).`, { hint: 'Check that the server is running and that a proxy forwards WebSocket upgrades.' }));
+        fail(
+          new PyrosError('connection', `The WebSocket to ${this.endpoint.display} closed before it opened (${reason}).`, {
+            reason: 'socket-closed',
+            fields: this.fields(),
+          }),
+        );
         if (this.closedByUser) {
           this.emit('closed', { reason: 'closed' });
         } else if (this.options.reconnect && (this.everOpened || isReconnect)) {
@@ -272,30 +275,31 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
     }
   }
 
+  /** The server and route of the socket, for an error's fields. */
+  private fields(code?: string): ErrorFields {
+    return { server: this.endpoint.display, method: 'GET', route: '/ws', ...(code ? { code } : {}) };
+  }
+
   private translateError(error: Error): PyrosError {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     const where = this.endpoint.display;
+    const fields = this.fields(code);
     if (code === 'ECONNREFUSED') {
-      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, {
-        hint: `Is ComfyUI running at ${where}? Start it, or point pyros at it with --server URL (or COMFYUI_URL). To try pyros without a GPU, run \`pyros sim\`.`,
-        cause: error,
-      });
+      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, { reason: 'refused', fields, cause: error });
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { hint: 'Check the host name in --server.', cause: error });
+      return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { reason: 'host-not-found', fields, cause: error });
     }
     if (/CERT|SSL|TLS|SELF_SIGNED/.test(code) || /certificate/i.test(error.message)) {
-      return new PyrosError('connection', `TLS certificate check failed for ${where}: ${maskSecrets(error.message, this.endpoint.secrets)}`, {
-        hint: 'Fix the server certificate (or trust its CA with NODE_EXTRA_CA_CERTS=ca.pem), or pass --insecure to skip verification (not recommended).',
-        cause: error,
-      });
+      return new PyrosError('connection', `TLS certificate check failed for ${where}: ${maskSecrets(error.message, this.endpoint.secrets)}`, { reason: 'tls', fields, cause: error });
     }
     if (/handshake/i.test(error.message)) {
       return new PyrosError('connection', `The WebSocket to ${where} did not open within ${Math.round(this.options.connectTimeoutMs / 100) / 10} s.`, {
-        hint: 'Check that the server is responsive and that a proxy forwards WebSocket upgrades (or raise --request-timeout).',
+        reason: 'handshake-timeout',
+        fields: { ...fields, limitMs: this.options.connectTimeoutMs },
         cause: error,
       });
     }
-    return new PyrosError('connection', `WebSocket to ${where} failed: ${maskSecrets(error.message, this.endpoint.secrets)}`, { cause: error });
+    return new PyrosError('connection', `WebSocket to ${where} failed: ${maskSecrets(error.message, this.endpoint.secrets)}`, { reason: 'failed', fields, cause: error });
   }
 }

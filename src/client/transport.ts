@@ -1,12 +1,12 @@
 /**
  * One HTTP request over node:http/https with a keep-alive agent, a connect timeout, an idle
- * timeout, and errors translated into PyrosErrors that say what to do. Bodies are returned as
+ * timeout, and errors translated into PyrosErrors with a reason. Bodies are returned as
  * streams so that large downloads are never held in memory.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { PyrosError } from '../errors.ts';
+import { PyrosError, type ErrorFields } from '../errors.ts';
 import { maskSecrets, routeUrl, type Endpoint } from './endpoint.ts';
 
 export interface TransportOptions {
@@ -56,7 +56,8 @@ export class Transport {
       let response: IncomingMessage | undefined;
       req.setTimeout(idleMs, () => {
         const error = new PyrosError('timeout', `${this.describe(spec)} got no answer for ${seconds(idleMs)}.`, {
-          hint: 'The server may be overloaded or a proxy may be holding the request; try again, or raise --request-timeout.',
+          reason: 'request',
+          fields: { ...this.fieldsOf(spec), limitMs: idleMs },
         });
         // A stalled body fails with this error (not a bare "aborted"), then the connection is dropped.
         response?.destroy(error);
@@ -90,7 +91,12 @@ export class Transport {
   }
 
   describe(spec: Pick<RequestSpec, 'method' | 'route'>): string {
-    return `${spec.method} ${spec.route.startsWith('/') ? spec.route : `/${spec.route}`} on ${this.endpoint.display}`;
+    return `${spec.method} ${routePath(spec)} on ${this.endpoint.display}`;
+  }
+
+  /** The server, method and route of a request, for an error's fields. */
+  fieldsOf(spec: Pick<RequestSpec, 'method' | 'route'>): ErrorFields {
+    return { server: this.endpoint.display, method: spec.method, route: routePath(spec) };
   }
 
   mask(text: string): string {
@@ -103,37 +109,35 @@ export class Transport {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     const where = this.endpoint.display;
     const detail = this.mask(error.message);
-    const connectionHint = `Is ComfyUI running at ${where}? Start it, or point pyros at it with --server URL (or COMFYUI_URL). To try pyros without a GPU, run \`pyros sim\`.`;
+    const fields = { ...this.fieldsOf(spec), ...(code ? { code } : {}) };
     switch (code) {
       case 'ECONNREFUSED':
-        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, { hint: connectionHint, cause: error });
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: connection refused.`, { reason: 'refused', fields, cause: error });
       case 'ENOTFOUND':
       case 'EAI_AGAIN':
-        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { hint: 'Check the host name in --server.', cause: error });
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: host name not found.`, { reason: 'host-not-found', fields, cause: error });
       case 'EHOSTUNREACH':
       case 'ENETUNREACH':
       case 'ETIMEDOUT':
-        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: ${code}.`, { hint: connectionHint, cause: error });
+        return new PyrosError('connection', `Cannot connect to ComfyUI at ${where}: ${code}.`, { reason: 'unreachable', fields, cause: error });
       case 'ECONNRESET':
       case 'EPIPE':
-        return new PyrosError('connection', `The connection to ${where} was reset during ${this.describe(spec)}.`, {
-          hint: 'The server closed the connection; check that it is still running and try again.',
-          cause: error,
-        });
+        return new PyrosError('connection', `The connection to ${where} was reset during ${this.describe(spec)}.`, { reason: 'reset', fields, cause: error });
       default:
         if (/CERT|SSL|TLS|SELF_SIGNED/.test(code) || /certificate/i.test(error.message)) {
-          return new PyrosError('connection', `TLS certificate check failed for ${where}: ${detail}`, {
-            hint: 'Fix the server certificate, or pass --insecure to skip verification (not recommended).',
-            cause: error,
-          });
+          return new PyrosError('connection', `TLS certificate check failed for ${where}: ${detail}`, { reason: 'tls', fields, cause: error });
         }
-        return new PyrosError('connection', `${this.describe(spec)} failed: ${detail}`, { hint: connectionHint, cause: error });
+        return new PyrosError('connection', `${this.describe(spec)} failed: ${detail}`, { reason: 'failed', fields, cause: error });
     }
   }
 
   close(): void {
     this.agent.destroy();
   }
+}
+
+function routePath(spec: Pick<RequestSpec, 'route'>): string {
+  return spec.route.startsWith('/') ? spec.route : `/${spec.route}`;
 }
 
 function seconds(ms: number): string {

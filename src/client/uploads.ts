@@ -68,5 +68,5 @@ export class UploadCache {
 
 function unreadable(path: string, error: NodeJS.ErrnoException): PyrosError {
   const reason = error.code === 'ENOENT' || error.code === 'ENOTDIR' ? 'no such file' : error.code === 'EACCES' ? 'permission denied' : error.message;
-  return new PyrosError('usage', `Cannot read ${path} to upload it (${reason}).`, { cause: error });
+  return new PyrosError('usage', `Cannot read ${path} to upload it (${reason}).`, { reason: 'upload-unreadable', fields: { path, code: error.code }, cause: error });
 }

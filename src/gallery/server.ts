@@ -16,7 +16,7 @@ import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { contentTypeOf } from '../content-types.ts';
-import { PyrosError } from '../errors.ts';
+import { CliError } from '../cli/errors/cli-error.ts';
 import { galleryPage } from './page.ts';
 import { resolveInside } from './paths.ts';
 import { scanOutputs, searchItems, SidecarCache, type GalleryItem } from './scan.ts';
@@ -49,7 +49,7 @@ export async function startGallery(options: GalleryOptions): Promise<Gallery> {
   try {
     root = await realpath(options.dir);
   } catch {
-    throw new PyrosError('usage', `No folder ${options.dir}: nothing has been saved there yet.`, { hint: 'Run `pyros run` (or `pyros`) first, or name the folder: pyros gallery DIR.' });
+    throw new CliError('usage', `No folder ${options.dir}: nothing has been saved there yet.`, { hint: 'Run `pyros run` (or `pyros`) first, or name the folder: pyros gallery DIR.' });
   }
   const host = options.host ?? '127.0.0.1';
   const nonce = randomBytes(16).toString('base64');
@@ -161,7 +161,7 @@ export async function startGallery(options: GalleryOptions): Promise<Gallery> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new PyrosError('usage', `Cannot serve the gallery on ${host}:${options.port ?? 0}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}.`, { hint: 'Pick another port with --port, or leave it out to use a free one.' }));
+      reject(new CliError('usage', `Cannot serve the gallery on ${host}:${options.port ?? 0}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}.`, { hint: 'Pick another port with --port, or leave it out to use a free one.' }));
     });
     server.listen(options.port ?? 0, host, () => resolve());
   });

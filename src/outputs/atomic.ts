@@ -35,28 +35,28 @@ export function removeTempFilesSync(): void {
   liveTemps.clear();
 }
 
+/** A file-system failure while saving `what` (a file name, or "the output folder") in `dir`. */
 export function outputError(error: unknown, dir: string, what: string): Error {
   if (error instanceof PyrosError) return error;
   const code = (error as NodeJS.ErrnoException).code;
+  const fields = { path: dir, file: what, ...(code ? { code } : {}) };
   switch (code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new PyrosError('output', `The disk is full: could not write ${what} in ${dir}.`, {
-        hint: 'Free some space or choose another folder with --output; nothing partial was left behind.',
-        cause: error,
-      });
+      return new PyrosError('output', `The disk is full: could not write ${what} in ${dir}.`, { reason: 'disk-full', fields, cause: error });
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
       return new PyrosError('output', `Cannot write to the output folder ${dir}: ${code === 'EROFS' ? 'read-only file system' : 'permission denied'}.`, {
-        hint: 'Choose a folder you can write to with --output DIR.',
+        reason: code === 'EROFS' ? 'read-only' : 'not-writable',
+        fields,
         cause: error,
       });
     case 'ENOTDIR':
     case 'EEXIST':
-      return new PyrosError('output', `The output path ${dir} is not a folder.`, { hint: 'Pass a folder with --output DIR.', cause: error });
+      return new PyrosError('output', `The output path ${dir} is not a folder.`, { reason: 'not-a-folder', fields, cause: error });
     default:
-      return new PyrosError('output', `Could not write ${what} in ${dir}: ${(error as Error).message}`, { cause: error });
+      return new PyrosError('output', `Could not write ${what} in ${dir}: ${(error as Error).message}`, { reason: 'write-failed', fields, cause: error });
   }
 }
 
@@ -90,9 +90,7 @@ export async function streamToTemp(source: Readable, dir: string, expectedBytes?
   try {
     await pipeline(source, createWriteStream(path, { flags: 'wx' }));
     if (expectedBytes !== undefined && bytes !== expectedBytes) {
-      throw new PyrosError('server', `The download ended after ${bytes} of ${expectedBytes} bytes.`, {
-        hint: 'The connection was cut; run again or use `pyros fetch PROMPT_ID`.',
-      });
+      throw new PyrosError('server', `The download ended after ${bytes} of ${expectedBytes} bytes.`, { reason: 'download-cut', fields: { bytes, expectedBytes } });
     }
     return { path, bytes, head: Buffer.concat(headChunks) };
   } catch (error) {

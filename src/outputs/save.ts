@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { ComfyApi } from '../client/api.ts';
 import type { ImageMime } from '../client/binary.ts';
 import type { NodeRef, OutputRef } from '../client/types.ts';
-import { PyrosError } from '../errors.ts';
+import { PyrosError, sameCaseArgs } from '../errors.ts';
 import { claimName, discardTemp, ensureDir, isFileSystemError, outputError, pathExists, streamToTemp, writeTemp } from './atomic.ts';
 import { safeFileName, splitExtension } from './safe-name.ts';
 
@@ -76,7 +76,12 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
     if (isFileSystemError(error)) throw outputError(error, ctx.dir, basename(ref.item.filename));
     const translated = api.transport.translate(error as Error, { method: 'GET', route: 'view' });
     if (!(translated instanceof PyrosError)) throw translated;
-    throw new PyrosError(translated.kind, `Downloading "${ref.item.filename}" failed: ${translated.message}`, { hint: translated.hint, cause: translated.cause ?? translated });
+    throw new PyrosError(
+      ...sameCaseArgs(translated, `Downloading "${ref.item.filename}" failed: ${translated.message}`, {
+        fields: { ...translated.fields, file: ref.item.filename },
+        cause: translated.cause ?? translated,
+      }),
+    );
   }
   try {
     return await place(temp, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);

@@ -168,7 +168,8 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
         this.emit('retrying', { attempt, retries: plan.retries, delayMs, reason, error, promptId: poolJob.promptId });
         await this.pause(delayMs);
         if (this.cancelled) {
-          return this.failed(new PyrosError('cancelled', `Cancelled while waiting to resubmit (the last attempt, prompt ${poolJob.promptId}, had failed: ${(error as Error).message})`), 'run', [], prepared.record);
+          const message = `Cancelled while waiting to resubmit (the last attempt, prompt ${poolJob.promptId}, had failed: ${(error as Error).message})`;
+          return this.failed(new PyrosError('cancelled', message, { reason: 'by-user', fields: { promptId: poolJob.promptId }, cause: error }), 'run', [], prepared.record);
         }
         continue;
       }

@@ -8,6 +8,7 @@
  *   1:hang@3+2000   instance 1 stops answering at its 3rd prompt, and answers again 2 s later
  */
 import { PyrosError } from '../errors.ts';
+import { CliError } from '../cli/errors/cli-error.ts';
 import type { SimHooks } from './hooks.ts';
 
 export interface FaultSpec {
@@ -25,7 +26,7 @@ const OUTPUT_CLASSES = new Set(['SaveImage', 'PreviewImage', 'SaveImageWebsocket
 export function parseFaultSpec(text: string, instances: number): FaultSpec {
   const match = /^(\d+):(kill|hang)@(\d+)(?:\+(\d+))?$/.exec(text.trim());
   if (!match) {
-    throw new PyrosError('usage', `--fault "${text}" is not a fault: expected INSTANCE:kill@N or INSTANCE:hang@N, optionally +MS to come back.`, {
+    throw new CliError('usage', `--fault "${text}" is not a fault: expected INSTANCE:kill@N or INSTANCE:hang@N, optionally +MS to come back.`, {
       hint: 'e.g. --fault 2:kill@5 (instance 2 dies at its 5th prompt) or --fault 2:kill@5+3000 (and restarts 3 s later).',
     });
   }

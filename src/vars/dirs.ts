@@ -1,9 +1,9 @@
-/** Where variables are looked up, in order: --vars DIR, the user's config folder, the bundled set. */
+/** Where variables are looked up, in order: the folder the caller names, the user's config folder, the bundled set. */
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PyrosError } from '../errors.ts';
-import { packageRoot } from '../cli/package-root.ts';
+import { packageRoot } from '../package-root.ts';
 
 /** pyros' config folder, as env-paths computes it, for the given environment. */
 export function configFolder(env: NodeJS.ProcessEnv): string {
@@ -25,7 +25,8 @@ export function variableDirs(options: { varsDir?: string; env?: NodeJS.ProcessEn
     const info = statSync(dir, { throwIfNoEntry: false });
     if (!info?.isDirectory()) {
       throw new PyrosError('usage', `The variables folder ${dir} ${info ? 'is not a folder' : 'does not exist'}.`, {
-        hint: 'Give --vars (or "vars" in the config file) a folder that holds NAME.txt files, one entry per line.',
+        reason: info ? 'vars-not-a-folder' : 'vars-folder-missing',
+        fields: { path: dir },
       });
     }
     dirs.push(dir);

@@ -74,7 +74,10 @@ export async function expandPrompt(template: string, options: ExpandOptions): Pr
       const files = await findFolderFiles(options.dirs, ref.folder);
       if (files === undefined) throw await unknownVariable(ref, `${ref.folder}/*`, options.dirs);
       if (files.length === 0) {
-        throw new PyrosError('usage', `${ref.text}: the folder "${ref.folder}" holds no .txt or .md files.`, { hint: 'Put files with one entry per line into it.' });
+        throw new PyrosError('usage', `${ref.text}: the folder "${ref.folder}" holds no .txt or .md files.`, {
+          reason: 'variable-folder-empty',
+          fields: { variable: ref.text, name: ref.folder },
+        });
       }
       return Promise.all(files.map(async (file) => ({ file, entries: await entriesOf(file) })));
     }
@@ -82,7 +85,8 @@ export async function expandPrompt(template: string, options: ExpandOptions): Pr
     if (file === undefined) {
       if (await isVariableFolder(options.dirs, ref.name)) {
         throw new PyrosError('usage', `${ref.text}: "${ref.name}" is a folder of variables, not a variable.`, {
-          hint: `Use __${ref.name}/*__ for an entry of any of its files, or __${ref.name}/NAME__ for one file.`,
+          reason: 'variable-is-folder',
+          fields: { variable: ref.text, name: ref.name },
         });
       }
       throw await unknownVariable(ref, ref.name, options.dirs);
@@ -105,20 +109,25 @@ export async function expandPrompt(template: string, options: ExpandOptions): Pr
       if (chain.includes(key)) {
         const path = [...chain.slice(chain.indexOf(key)), key].map((name) => `__${name}__`).join(' → ');
         throw new PyrosError('usage', `Variable cycle: ${path}.`, {
-          hint: `An entry of __${key}__ leads back to itself; remove that reference from one of these variable files.`,
+          reason: 'variable-cycle',
+          fields: { variable: ref.text, name: key, chain: [...chain.slice(chain.indexOf(key)), key] },
         });
       }
       if (chain.length >= MAX_DEPTH) {
         const path = [...chain, key].map((name) => `__${name}__`).join(' → ');
         throw new PyrosError('usage', `Variables nest more than ${MAX_DEPTH} levels deep: ${path}.`, {
-          hint: 'Variables inside variable entries are expanded, but only this deep; flatten the chain.',
+          reason: 'variable-too-deep',
+          fields: { variable: ref.text, name: key, chain: [...chain, key], limit: MAX_DEPTH },
         });
       }
       const found = await candidates(ref);
       const total = found.reduce((sum, c) => sum + c.entries.length, 0);
       if (total === 0) {
         const where = found.map((c) => c.file.path).join(', ');
-        throw new PyrosError('usage', `${ref.text}: ${where} has no entries (blank lines and # comments do not count).`, { hint: 'Add one entry per line.' });
+        throw new PyrosError('usage', `${ref.text}: ${where} has no entries (blank lines and # comments do not count).`, {
+          reason: 'variable-empty',
+          fields: { variable: ref.text, name: key, path: where },
+        });
       }
       let chosen: { file: VariableFile; index: number; value: string };
       if (ref.kind === 'file' && ref.index !== undefined) {
@@ -126,7 +135,8 @@ export async function expandPrompt(template: string, options: ExpandOptions): Pr
         const value = candidate.entries[ref.index - 1];
         if (value === undefined) {
           throw new PyrosError('usage', `${ref.text}: "${ref.name}" has ${candidate.entries.length} entr${candidate.entries.length === 1 ? 'y' : 'ies'} (${candidate.file.path}), so there is no entry ${ref.index}.`, {
-            hint: `Use an index from 1 to ${candidate.entries.length}; blank lines and # comments are not counted.`,
+            reason: 'variable-index',
+            fields: { variable: ref.text, name: ref.name, path: candidate.file.path, count: candidate.entries.length },
           });
         }
         chosen = { file: candidate.file, index: ref.index, value };
@@ -166,12 +176,10 @@ async function unknownVariable(ref: Reference, name: string, dirs: readonly stri
     .filter(({ candidate, score }) => score <= Math.max(2, Math.floor(candidate.length / 3)))
     .sort((a, b) => a.score - b.score || (a.candidate < b.candidate ? -1 : 1))
     .slice(0, 3)
-    .map(({ candidate }) => `__${candidate}__`);
+    .map(({ candidate }) => candidate);
   const what = ref.kind === 'folder' ? `no folder "${name.slice(0, -2)}"` : `no ${name}.txt or ${name}.md`;
   return new PyrosError('usage', `Unknown variable ${ref.text}: ${what} in the variable folders (${dirs.join(', ')}).`, {
-    hint:
-      scored.length > 0
-        ? `Did you mean ${scored.join(', ').replace(/, ([^,]*)$/, ' or $1')}?`
-        : `Create ${name.endsWith('/*') ? `the folder ${name.slice(0, -2)}` : `${name}.txt (one entry per line)`} in ${dirs[0] ?? 'a variable folder'}, or pass another folder with --vars.`,
+    reason: 'variable-unknown',
+    fields: { variable: ref.text, name, candidates: scored, ...(dirs[0] === undefined ? {} : { path: dirs[0] }) },
   });
 }

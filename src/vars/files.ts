@@ -95,12 +95,20 @@ export async function readEntries(file: VariableFile): Promise<string[]> {
   try {
     const info = await stat(file.path);
     if (info.size > MAX_FILE_BYTES) {
-      throw new PyrosError('usage', `The variable file ${file.path} is too large (${info.size} bytes; the limit is ${MAX_FILE_BYTES}).`);
+      throw new PyrosError('usage', `The variable file ${file.path} is too large (${info.size} bytes; the limit is ${MAX_FILE_BYTES}).`, {
+        reason: 'variable-file-too-large',
+        fields: { path: file.path, bytes: info.size, limit: MAX_FILE_BYTES },
+      });
     }
     return parseEntries(await readFile(file.path, 'utf8'), file.path.endsWith('.md'));
   } catch (error) {
     if (error instanceof PyrosError) throw error;
-    throw new PyrosError('usage', `Cannot read the variable file ${file.path}: ${(error as Error).message}.`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PyrosError('usage', `Cannot read the variable file ${file.path}: ${(error as Error).message}.`, {
+      reason: 'variable-file-unreadable',
+      fields: { path: file.path, ...(code ? { code } : {}) },
+      cause: error,
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Prompt variables: `__name__` picks an entry of `name.txt` (or `name.md`) from the variable
- * folders, deterministically from the job's seed. Used by `pyros run --prompt` and interactive mode.
+ * folders, deterministically from the job's seed.
  */
 export { variableDirs, bundledVariablesDir } from './dirs.ts';
 export { listVariables, type VariableInfo } from './list.ts';

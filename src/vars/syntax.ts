@@ -29,9 +29,7 @@ export function isSafeName(name: string): boolean {
 }
 
 function invalid(text: string, reason: string): PyrosError {
-  return new PyrosError('usage', `"${text}" is not a valid variable: ${reason}.`, {
-    hint: 'Variables look like __color__, __color:3__ (the third entry) or __styles/*__ (any file of a folder); names are letters, digits, _ - . and / between folders.',
-  });
+  return new PyrosError('usage', `"${text}" is not a valid variable: ${reason}.`, { reason: 'variable-invalid', fields: { variable: text } });
 }
 
 /** Parses the body of one `__…__`. */

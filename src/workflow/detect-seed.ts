@@ -8,7 +8,7 @@ import { detectedInput, type DetectedInput } from './detected-input.ts';
 import { describeInput, describeNode, isLink, type InputRef, type Link } from './graph.ts';
 
 export interface SeedDetection {
-  /** Every seed input pyros sets with --seed, each once. */
+  /** Every seed input a given seed is written to, each once. */
   targets: DetectedInput[];
   /** Inputs that look like seeds but cannot be set as found: linked to a node without a number, or oddly named. */
   candidates: DetectedInput[];

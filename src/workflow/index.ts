@@ -7,10 +7,12 @@ export {
   type AppliedPrompt,
   type AppliedSeed,
   type AppliedSet,
+  type InputSet,
+  type PatchNote,
   type PatchOptions,
   type PatchResult,
 } from './patch.ts';
-export { parseTarget, parseSetArg, resolveTarget, type SetArg, type TargetSpec } from './target.ts';
+export { resolveTarget, type InputTarget } from './target.ts';
 export { parseSeed, randomSeed, MAX_SEED, RANDOM_SEED_LIMIT } from './seed.ts';
-export { describeInput, describeNode, isLink, nodeTitle, type InputRef, type Link } from './graph.ts';
+export { describeInput, describeNode, isLink, kindOf, nodeTitle, showValue, type InputRef, type Link } from './graph.ts';
 export { locateJsonError, lineAndColumn, type JsonErrorLocation, type TextPosition } from './json-position.ts';

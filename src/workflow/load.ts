@@ -6,18 +6,12 @@ import type { ApiWorkflow } from '../client/types.ts';
 import { kindOf } from './graph.ts';
 import { locateJsonError } from './json-position.ts';
 
-const EXPORT_API_HINT =
-  'Open it in ComfyUI and use the Workflow menu → Export (API) to save the API format. ' +
-  'In older versions, enable "Dev mode Options" in the settings (gear icon), then use "Save (API Format)".';
-
 export async function loadWorkflow(path: string): Promise<ApiWorkflow> {
   let text: string;
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
-      throw new PyrosError('usage', `${path} is a directory, not a workflow file.`, {
-        hint: 'Give the path of a .json workflow file saved in API format.',
-      });
+      throw new PyrosError('usage', `${path} is a directory, not a workflow file.`, { reason: 'workflow-is-directory', fields: { path } });
     }
     text = await readFile(path, 'utf8');
   } catch (error) {
@@ -32,18 +26,19 @@ function readError(path: string, error: unknown): PyrosError {
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     const absolute = resolve(path);
     return new PyrosError('usage', `Workflow file not found: ${path}`, {
-      hint: absolute === path ? 'Check the path.' : `Looked for ${absolute}; check the path.`,
+      reason: 'workflow-not-found',
+      fields: { path, ...(absolute === path ? {} : { resolvedPath: absolute }) },
       cause: error,
     });
   }
   const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : error instanceof Error ? error.message : String(error);
-  return new PyrosError('usage', `Cannot read workflow file ${path}: ${reason}`, { cause: error });
+  return new PyrosError('usage', `Cannot read workflow file ${path}: ${reason}`, { reason: 'workflow-unreadable', fields: { path, ...(code ? { code } : {}) }, cause: error });
 }
 
 /** Parses the text of a workflow file; `source` names it in messages (a path, or "stdin"). */
 export function parseWorkflow(text: string, source: string): ApiWorkflow {
   const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  if (json.trim() === '') throw new PyrosError('usage', `${source} is empty.`, { hint: 'Save a workflow in API format into it.' });
+  if (json.trim() === '') throw new PyrosError('usage', `${source} is empty.`, { reason: 'workflow-empty', fields: { file: source } });
 
   let data: unknown;
   try {
@@ -57,14 +52,14 @@ export function parseWorkflow(text: string, source: string): ApiWorkflow {
 function invalidJson(source: string, text: string, error: unknown): PyrosError {
   const message = error instanceof Error ? error.message : String(error);
   const where = locateJsonError(message, text);
-  if (!where) return new PyrosError('usage', `${source}: invalid JSON: ${message}`, { cause: error });
+  if (!where) return new PyrosError('usage', `${source}: invalid JSON: ${message}`, { reason: 'workflow-invalid-json', fields: { file: source }, cause: error });
   const lineText = text.split('\n')[where.line - 1]?.replace(/\r$/, '') ?? '';
   const shown = Array.from(lineText);
   const start = Math.max(0, where.column - 60);
-  const excerpt = shown.slice(start, start + 100).join('');
-  const caret = `${' '.repeat(where.column - 1 - start)}^`;
+  const excerpt = { text: shown.slice(start, start + 100).join(''), column: where.column - start };
   return new PyrosError('usage', `${source}:${where.line}:${where.column}: invalid JSON: ${where.reason}`, {
-    hint: `Line ${where.line}:\n  ${excerpt}\n  ${caret}`,
+    reason: 'workflow-invalid-json',
+    fields: { file: source, line: where.line, column: where.column, excerpt },
     cause: error,
   });
 }
@@ -81,7 +76,8 @@ function unwrap(data: unknown, source: string): unknown {
   if (!isObject(data)) return data;
   if (Array.isArray(data['nodes']) && 'links' in data) {
     throw new PyrosError('usage', `${source} is a workflow in the ComfyUI editor format (top-level "nodes" and "links"), not the API format pyros submits.`, {
-      hint: EXPORT_API_HINT,
+      reason: 'workflow-editor-format',
+      fields: { file: source },
     });
   }
   const prompt = data['prompt'];
@@ -93,7 +89,8 @@ function unwrap(data: unknown, source: string): unknown {
   if (historyEntries.length > 0 && historyEntries.length === entries.length) {
     if (historyEntries.length > 1) {
       throw new PyrosError('usage', `${source} holds ${historyEntries.length} history entries; pyros needs one workflow.`, {
-        hint: 'Save the answer of GET /history/{prompt_id} for a single prompt, or the "prompt" of one entry.',
+        reason: 'workflow-several-entries',
+        fields: { file: source, count: historyEntries.length },
       });
     }
     return unwrap(historyEntries[0], source);
@@ -103,19 +100,15 @@ function unwrap(data: unknown, source: string): unknown {
 
 function checkWorkflow(data: unknown, source: string): ApiWorkflow {
   if (!isObject(data)) {
-    throw new PyrosError('usage', `${source} is not a workflow: expected a JSON object of nodes, found ${kindOf(data)}.`, {
-      hint: 'An API-format workflow looks like {"3": {"class_type": "KSampler", "inputs": {…}}, …}.',
-    });
+    throw new PyrosError('usage', `${source} is not a workflow: expected a JSON object of nodes, found ${kindOf(data)}.`, { reason: 'workflow-not-object', fields: { file: source } });
   }
   const ids = Object.keys(data);
-  if (ids.length === 0) throw new PyrosError('usage', `${source} contains no nodes.`, { hint: 'Export a workflow with at least one node.' });
+  if (ids.length === 0) throw new PyrosError('usage', `${source} contains no nodes.`, { reason: 'workflow-no-nodes', fields: { file: source } });
 
   for (const id of ids) {
     const problem = nodeProblem(data[id]);
     if (problem !== undefined) {
-      throw new PyrosError('usage', `${source} is not an API-format workflow: node "${id}" ${problem}.`, {
-        hint: `Every node must look like {"class_type": "KSampler", "inputs": {…}}. ${EXPORT_API_HINT}`,
-      });
+      throw new PyrosError('usage', `${source} is not an API-format workflow: node "${id}" ${problem}.`, { reason: 'workflow-bad-node', fields: { file: source, node: { nodeId: id } } });
     }
   }
   return data as ApiWorkflow;

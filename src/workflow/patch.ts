@@ -1,25 +1,30 @@
-/** Applying --prompt, --seed and --set to a copy of a workflow, and reporting exactly what was set. */
+/** Setting the prompt, the seed and any inputs on a copy of a workflow, and reporting exactly what was set. */
 import { PyrosError } from '../errors.ts';
 import type { ApiWorkflow } from '../client/types.ts';
 import { detectPrompt, detectSeeds, TEXT_INPUTS, type DetectedInput } from './detect.ts';
-import { describeInput, kindOf, nodeTitle, sameInput, showValue, type InputRef } from './graph.ts';
+import { describeInput, kindOf, nodeTitle, sameInput, type InputRef } from './graph.ts';
 import { parseSeed } from './seed.ts';
-import { parseSetArg, resolveTarget, type SetArg } from './target.ts';
+import { resolveTargetFor, type InputTarget } from './target.ts';
 
-export { parseTarget, parseSetArg, resolveTarget, type SetArg, type TargetSpec } from './target.ts';
+export { resolveTarget, type InputTarget } from './target.ts';
 export { parseSeed, randomSeed, MAX_SEED } from './seed.ts';
+
+/** A value for one input; `node` is a node id or title. */
+export interface InputSet extends InputTarget {
+  value: unknown;
+}
 
 export interface PatchOptions {
   /** New text for the prompt input. */
   prompt?: string;
   /** A seed for every seed input: a number, or text parseSeed accepts ("123", "random"). */
   seed?: number | string;
-  /** `NODE.INPUT` of the prompt, instead of detecting it. */
-  promptInput?: string;
-  /** `NODE.INPUT` of the seed, instead of detecting the seed inputs. */
-  seedInput?: string;
-  /** `NODE.INPUT=VALUE` assignments, applied last in order. File references must be uploaded first. */
-  sets?: readonly (string | SetArg)[];
+  /** The prompt input, instead of detecting it. */
+  promptInput?: InputTarget;
+  /** The seed input, instead of detecting the seed inputs. */
+  seedInput?: InputTarget;
+  /** Values for inputs, applied last, in order (a later one for the same input wins). */
+  sets?: readonly InputSet[];
 }
 
 export interface AppliedInput extends InputRef {
@@ -41,22 +46,34 @@ export interface AppliedSet extends AppliedInput {
   value: unknown;
 }
 
+/** Something worth telling whoever asked for the patch; `index` is the entry of `sets` concerned. */
+export type PatchNote =
+  /** Other inputs feed the positive conditioning too; only the detected prompt input was set. */
+  | { kind: 'other-positive-inputs'; inputs: InputRef[] }
+  /** The prompt's node has another text box (Flux clip_l, SDXL text_l) that was left as it was. */
+  | { kind: 'other-text-inputs'; nodeId: string; input: string }
+  /** The value set has another kind than the value it replaced (a string where a number was). */
+  | { kind: 'kind-changed'; option: 'prompt' | 'sets'; index?: number; nodeId: string; input: string; previous: unknown; value: unknown }
+  /** The same input is set again; the last value wins. */
+  | { kind: 'set-repeated'; index: number; nodeId: string; input: string; value: unknown }
+  | { kind: 'set-overrides-prompt'; index: number; nodeId: string; input: string }
+  | { kind: 'set-overrides-seed'; index: number; nodeId: string; input: string };
+
 export interface PatchResult {
   /** A patched deep copy; the workflow passed in is not modified. */
   workflow: ApiWorkflow;
   applied: { prompt?: AppliedPrompt; seeds: AppliedSeed[]; sets: AppliedSet[] };
-  /** Things worth telling the user: inputs left unchanged, values that changed kind, overrides. */
-  notes: string[];
+  notes: PatchNote[];
 }
 
 export function applyPatches(workflow: ApiWorkflow, options: PatchOptions): PatchResult {
   const patched = structuredClone(workflow);
-  const notes: string[] = [];
+  const notes: PatchNote[] = [];
   const applied: PatchResult['applied'] = { seeds: [], sets: [] };
 
   if (options.prompt !== undefined) {
     const prompt = promptTarget(patched, options.promptInput, notes);
-    noteKindChange(patched, prompt, options.prompt, '--prompt', notes);
+    noteKindChange(patched, prompt, options.prompt, { option: 'prompt' }, notes);
     setInput(patched, prompt, options.prompt);
     noteOtherTextInputs(patched, prompt, notes);
     applied.prompt = prompt;
@@ -70,26 +87,21 @@ export function applyPatches(workflow: ApiWorkflow, options: PatchOptions): Patc
   }
 
   const assigned = new Map<string, AppliedSet>();
-  for (const entry of options.sets ?? []) {
-    const set = typeof entry === 'string' ? parseSetArg(entry) : entry;
-    if (set.kind === 'file') {
-      throw new PyrosError('usage', `--set "${set.text}" names a file to upload; upload it first and set the uploaded name instead.`);
-    }
-    const ref = resolveTarget(patched, set.target, '--set');
+  (options.sets ?? []).forEach((set, index) => {
+    const ref = resolveTargetFor(patched, set, { option: 'sets', index });
     const name = `${ref.nodeId}.${ref.input}`;
-    if (assigned.has(name)) notes.push(`--set ${name} is given more than once; the last value (${showValue(set.value)}) is used.`);
-    if (!assigned.has(name) && applied.prompt && sameInput(applied.prompt, ref)) notes.push(`--set ${name} replaces the text --prompt put there.`);
-    if (!assigned.has(name) && seed !== undefined && applied.seeds.some((s) => sameInput(s, ref))) {
-      notes.push(`--set ${name} replaces the seed --seed put there.`);
-    }
-    noteKindChange(patched, ref, set.value, `--set ${name}`, notes);
+    const at = { index, nodeId: ref.nodeId, input: ref.input };
+    if (assigned.has(name)) notes.push({ kind: 'set-repeated', ...at, value: set.value });
+    if (!assigned.has(name) && applied.prompt && sameInput(applied.prompt, ref)) notes.push({ kind: 'set-overrides-prompt', ...at });
+    if (!assigned.has(name) && seed !== undefined && applied.seeds.some((s) => sameInput(s, ref))) notes.push({ kind: 'set-overrides-seed', ...at });
+    noteKindChange(patched, ref, set.value, { option: 'sets', index }, notes);
     setInput(patched, ref, set.value);
     const result = { ...appliedInput(patched, ref), value: set.value };
     assigned.set(name, result);
     applied.sets.push(result);
-  }
+  });
 
-  // A --set on a seed input changes the seed that is actually used.
+  // A set on a seed input changes the seed that is actually used.
   for (const entry of applied.seeds) {
     const final = patched[entry.nodeId]?.inputs[entry.input];
     if (typeof final === 'number') entry.value = final;
@@ -107,39 +119,39 @@ function setInput(workflow: ApiWorkflow, ref: InputRef, value: unknown): void {
   if (node) node.inputs[ref.input] = value;
 }
 
-function promptTarget(workflow: ApiWorkflow, promptInput: string | undefined, notes: string[]): AppliedPrompt {
+function promptTarget(workflow: ApiWorkflow, promptInput: InputTarget | undefined, notes: PatchNote[]): AppliedPrompt {
   if (promptInput !== undefined) {
-    return { ...appliedInput(workflow, resolveTarget(workflow, promptInput, '--prompt-input')), detected: false };
+    return { ...appliedInput(workflow, resolveTargetFor(workflow, promptInput, { option: 'promptInput' })), detected: false };
   }
   const detection = detectPrompt(workflow);
   if (!detection.target) throw promptNotFound(workflow, detection.status, detection.candidates);
   const target = detection.target;
   const unchanged = detection.candidates.filter((c) => !sameInput(c, target) && c.feedsPositive);
-  if (unchanged.length > 0) {
-    notes.push(`Also feeding positive conditioning, left unchanged: ${unchanged.map((c) => describeInput(workflow, c)).join(', ')}.`);
-  }
+  if (unchanged.length > 0) notes.push({ kind: 'other-positive-inputs', inputs: unchanged.map((c) => ({ nodeId: c.nodeId, input: c.input })) });
   return { ...appliedInput(workflow, target), detected: true, how: target.how };
 }
 
 function promptNotFound(workflow: ApiWorkflow, status: 'ambiguous' | 'none' | 'detected', candidates: DetectedInput[]): PyrosError {
   const listed = candidates.map((c) => describeInput(workflow, c)).join('; ');
-  const hint = nameInputHint('--prompt-input', candidates[0]);
+  const fields = { option: 'prompt' as const, candidates: candidates.map((c) => `${c.nodeId}.${c.input}`) };
   if (status === 'ambiguous') {
-    return new PyrosError('usage', `--prompt: several text inputs feed the positive conditioning, and none is titled as the prompt: ${listed}.`, { hint });
+    return new PyrosError('usage', `Several text inputs feed the positive conditioning, and none is titled as the prompt: ${listed}.`, { reason: 'prompt-ambiguous', fields });
   }
   const found = candidates.length > 0 ? ` Text inputs in this workflow: ${listed}.` : ' The workflow has no text inputs.';
-  return new PyrosError('usage', `--prompt: no prompt input was found: no text encoder feeds the positive conditioning of a sampler pyros recognises.${found}`, {
-    hint,
+  return new PyrosError('usage', `No prompt input was found: no text encoder feeds the positive conditioning of a sampler pyros recognises.${found}`, {
+    reason: 'prompt-not-found',
+    fields,
   });
 }
 
-function seedTargets(workflow: ApiWorkflow, seedInput: string | undefined, seedGiven: boolean): (AppliedInput & { detected: boolean; how?: string })[] {
+function seedTargets(workflow: ApiWorkflow, seedInput: InputTarget | undefined, seedGiven: boolean): (AppliedInput & { detected: boolean; how?: string })[] {
   if (seedInput !== undefined) {
-    const ref = resolveTarget(workflow, seedInput, '--seed-input');
+    const ref = resolveTargetFor(workflow, seedInput, { option: 'seedInput' });
     const current = workflow[ref.nodeId]?.inputs[ref.input];
     if (typeof current !== 'number') {
-      throw new PyrosError('usage', `--seed-input "${seedInput}": ${describeInput(workflow, ref)} holds ${kindOf(current)}, not a seed number.`, {
-        hint: 'Name an input that holds a whole number, such as KSampler.seed or RandomNoise.noise_seed.',
+      throw new PyrosError('usage', `${describeInput(workflow, ref)} holds ${kindOf(current)}, not a seed number.`, {
+        reason: 'seed-input-not-number',
+        fields: { option: 'seedInput', target: { node: seedInput.node, input: seedInput.input }, node: { nodeId: ref.nodeId }, input: ref.input },
       });
     }
     return [{ ...appliedInput(workflow, ref), detected: false }];
@@ -149,29 +161,22 @@ function seedTargets(workflow: ApiWorkflow, seedInput: string | undefined, seedG
     const listed = detection.candidates.map((c) => `${describeInput(workflow, c)} (${c.how})`).join('; ');
     throw new PyrosError(
       'usage',
-      `--seed: no seed input was found: no node has a seed or noise_seed input holding a number.${listed ? ` Inputs that look like seeds: ${listed}.` : ''}`,
-      { hint: nameInputHint('--seed-input', detection.candidates[0]) },
+      `No seed input was found: no node has a seed or noise_seed input holding a number.${listed ? ` Inputs that look like seeds: ${listed}.` : ''}`,
+      { reason: 'seed-not-found', fields: { option: 'seed', candidates: detection.candidates.map((c) => `${c.nodeId}.${c.input}`) } },
     );
   }
   return detection.targets.map((target) => ({ ...appliedInput(workflow, target), detected: true, how: target.how }));
 }
 
-function nameInputHint(option: string, example: InputRef | undefined): string {
-  const shown = example ? ` (e.g. ${option} ${example.nodeId}.${example.input})` : '';
-  return `Name the input to set with ${option} NODE.INPUT${shown}, where NODE is a node id or title and INPUT the input's name.`;
-}
-
-function noteKindChange(workflow: ApiWorkflow, ref: InputRef, value: unknown, option: string, notes: string[]): void {
-  const current = workflow[ref.nodeId]?.inputs[ref.input];
-  if (current === undefined || kindOf(current) === kindOf(value)) return;
-  notes.push(`${option}: ${describeInput(workflow, ref)} held ${kindOf(current)} (${showValue(current)}) and now holds ${kindOf(value)} (${showValue(value)}).`);
+function noteKindChange(workflow: ApiWorkflow, ref: InputRef, value: unknown, from: { option: 'prompt' | 'sets'; index?: number }, notes: PatchNote[]): void {
+  const previous = workflow[ref.nodeId]?.inputs[ref.input];
+  if (previous === undefined || kindOf(previous) === kindOf(value)) return;
+  notes.push({ kind: 'kind-changed', ...from, nodeId: ref.nodeId, input: ref.input, previous, value });
 }
 
 /** Encoders with several text boxes (CLIPTextEncodeFlux clip_l + t5xxl, SDXL text_g + text_l): only one is the prompt. */
-function noteOtherTextInputs(workflow: ApiWorkflow, prompt: InputRef, notes: string[]): void {
+function noteOtherTextInputs(workflow: ApiWorkflow, prompt: InputRef, notes: PatchNote[]): void {
   const inputs = workflow[prompt.nodeId]?.inputs ?? {};
   const others = TEXT_INPUTS.filter((name) => name !== prompt.input && typeof inputs[name] === 'string' && inputs[name] !== '');
-  for (const name of others) {
-    notes.push(`${describeInput(workflow, { nodeId: prompt.nodeId, input: name })} also holds text and was left unchanged (--set ${prompt.nodeId}.${name}=… changes it).`);
-  }
+  for (const name of others) notes.push({ kind: 'other-text-inputs', nodeId: prompt.nodeId, input: name });
 }

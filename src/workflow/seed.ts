@@ -1,4 +1,4 @@
-/** Seed values: what `--seed` accepts, and fresh random seeds. */
+/** Seed values: what parseSeed accepts, and fresh random seeds. */
 import { randomBytes } from 'node:crypto';
 import { PyrosError } from '../errors.ts';
 
@@ -37,7 +37,5 @@ function checkSeedNumber(value: number, text: string): number {
 }
 
 function seedError(text: string, reason: string): PyrosError {
-  return new PyrosError('usage', `Invalid seed "${text}": ${reason}.`, {
-    hint: `Use a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, or "random".`,
-  });
+  return new PyrosError('usage', `Invalid seed "${text}": ${reason}.`, { reason: 'invalid-seed', fields: { value: text, limit: Number.MAX_SAFE_INTEGER } });
 }

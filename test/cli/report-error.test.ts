@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PromptRejectedError } from '../../src/client/api.ts';
 import { ExecutionError } from '../../src/client/job-errors.ts';
-import { PyrosError } from '../../src/errors.ts';
+import { CliError } from '../../src/cli/errors/cli-error.ts';
 import { errorEvent, errorReport, exitCodeOf } from '../../src/cli/report-error.ts';
 
 const workflow = { '5': { class_type: 'EmptyLatentImage', inputs: { width: 0 }, _meta: { title: 'Latent' } } };
@@ -30,7 +30,7 @@ describe('error reports', () => {
   });
 
   it('masks secrets in messages, hints and JSON', () => {
-    const error = new PyrosError('connection', 'GET https://bob:hunter22@h/x failed with token tok-999999', { hint: 'token tok-999999 was refused' });
+    const error = new CliError('connection', 'GET https://bob:hunter22@h/x failed with token tok-999999', { hint: 'token tok-999999 was refused' });
     const text = errorReport(error, { verbose: true, secrets: ['tok-999999'] }).join('\n');
     assert.ok(!text.includes('tok-999999') && !text.includes('hunter22'), text);
     assert.ok(!JSON.stringify(errorEvent(error, ['tok-999999'])).includes('tok-999999'));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Client } from '../../src/client/client.ts';
 import { Pool, type PoolJob } from '../../src/client/pool.ts';
-import { isPyrosError } from '../../src/errors.ts';
+import { isPyrosError, type PyrosError } from '../../src/errors.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
 import { closedPort } from '../support/cli.ts';
 import { download, sleep, smallWorkflow, startSims, until } from './helpers.ts';
@@ -216,6 +216,7 @@ describe('Pool', () => {
     const waiting = pool.run(smallWorkflow(801));
     const queuedBehind = pool.run(smallWorkflow(802));
     await new Promise<void>((resolve) => running.once('started', () => resolve()));
+    const runningPrompt = running.promptId;
     pool.close();
     for (const job of [running, waiting, queuedBehind]) {
       const error = await job.result.then(
@@ -223,8 +224,31 @@ describe('Pool', () => {
         (failure: unknown) => failure,
       );
       assert.ok(isPyrosError(error) && error.kind === 'cancelled', String(error));
+      assert.equal(error.reason, 'pool-closed');
+      assert.ok(error.fields.promptId && error.message.includes(error.fields.promptId), error.message);
     }
-    assert.throws(() => pool.run(smallWorkflow(803)), /closed/);
+    const runningError = (await running.result.then(() => undefined, (error: unknown) => error)) as PyrosError;
+    assert.deepEqual([runningError.fields.promptId, runningError.fields.server], [runningPrompt, sim!.url], 'the prompt on the server, and the server, are named');
+    assert.throws(() => pool.run(smallWorkflow(803)), (error: unknown) => isPyrosError(error) && error.reason === 'pool-closed');
+  });
+
+  it('fails a job at its own time limit where it runs, without moving it to another server', async () => {
+    const sims = await startSims(2, { stepMs: 200 });
+    cleanups.push(() => Promise.all(sims.map((sim) => sim.close())));
+    const pool = new Pool({ servers: sims.map((sim) => sim.url), ...FAST });
+    cleanups.push(() => pool.close());
+    const moved: string[] = [];
+    pool.on('moved', (info) => moved.push(info.from));
+    const job = pool.run(smallWorkflow(900, { steps: 100 }), { timeoutMs: 1_500 });
+    const error = await job.result.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    assert.ok(isPyrosError(error) && error.kind === 'timeout', String(error));
+    assert.ok(error.reason === 'job' || error.reason === 'job-not-accepted', String(error.reason));
+    assert.equal(error.fields.limitMs, 1_500);
+    assert.deepEqual(moved, []);
+    assert.equal(job.attempts.length, 1);
   });
 
   it('runs everything on the others when a server is never up, and fails fast when none is', async () => {
@@ -246,6 +270,8 @@ describe('Pool', () => {
       (error: unknown) => error,
     );
     assert.ok(isPyrosError(failure) && failure.kind === 'connection', String(failure));
+    assert.equal(failure.reason, 'unavailable');
+    assert.deepEqual(failure.fields.servers?.map((entry) => entry.server), nowhere.servers().map((info) => info.server));
     assert.match((failure as Error).message, /No server of the pool is reachable/);
     assert.ok(Date.now() - started < 5_000);
   });

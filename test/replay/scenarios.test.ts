@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { hintOf } from '../../src/cli/errors/explain.ts';
 import { PromptRejectedError, type PromptRequest } from '../../src/client/api.ts';
 import { decodeBinaryFrame, type BinaryFrame } from '../../src/client/binary.ts';
 import { Client } from '../../src/client/client.ts';
@@ -511,7 +512,8 @@ describe('z_endpoints', () => {
       const missing = await rejectionOf(client.api.view({ filename: 'does-not-exist.png', subfolder: '', type: 'output' }));
       assert.ok(missing instanceof PyrosError);
       assert.match(missing.message, /HTTP 404/);
-      assert.ok(missing.hint?.includes('no longer on the server'));
+      assert.equal(missing.reason, 'file-missing');
+      assert.ok(hintOf(missing)?.includes('no longer on the server'));
       const badType = await rejectionOf(client.api.view({ filename: 'x.png', subfolder: '', type: 'bogus' }));
       assert.ok(badType instanceof PyrosError);
       assert.match(badType.message, /HTTP 400/);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { hintOf } from '../../src/cli/errors/explain.ts';
 import { PyrosError } from '../../src/errors.ts';
 import { occurrenceRandom, pick } from '../../src/vars/random.ts';
 import { bundledVariablesDir, expandPrompt, hasVariables, listVariables, MAX_DEPTH, variableDirs } from '../../src/vars/index.ts';
@@ -14,7 +15,7 @@ async function rejectsWith(promise: Promise<unknown>, pattern: RegExp, hint?: Re
     assert.ok(error instanceof PyrosError, `not a PyrosError: ${String(error)}`);
     assert.equal(error.kind, 'usage');
     assert.match(error.message, pattern);
-    if (hint) assert.match(error.hint ?? '', hint);
+    if (hint) assert.match(hintOf(error) ?? '', hint);
     return error;
   }
   assert.fail(`expected an error matching ${pattern}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hintOf } from '../../src/cli/errors/explain.ts';
 import { PyrosError } from '../../src/errors.ts';
 import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.ts';
 import { fixturePath, trafficWorkflow } from './fixtures.ts';
@@ -45,7 +46,9 @@ test('a missing file is named in the error', async () => {
 test('a relative missing path is shown as typed, with the absolute path in the hint', async () => {
   const error = await usageError(() => loadWorkflow('no-such-dir/flow.json'));
   assert.match(error.message, /not found: no-such-dir\/flow\.json$/);
-  assert.match(error.hint ?? '', /Looked for \/.*no-such-dir\/flow\.json/);
+  assert.match(hintOf(error) ?? '', /Looked for \/.*no-such-dir\/flow\.json/);
+  assert.equal(error.reason, 'workflow-not-found');
+  assert.equal(error.fields.path, 'no-such-dir/flow.json');
 });
 
 test('a directory is refused', async () => {
@@ -73,7 +76,8 @@ test('invalid JSON: the message gives file:line:column of the error', async () =
   const missingComma = write('missing-comma.json', '{\n  "3": {\n    "class_type": "KSampler"\n    "inputs": {}\n  }\n}\n');
   const error = await usageError(() => loadWorkflow(missingComma));
   assert.equal(error.message, `${missingComma}:4:5: invalid JSON: Expected ',' or '}' after property value`);
-  assert.match(error.hint ?? '', /Line 4:\n {2}\s{4}"inputs": \{\}\n {2} {4}\^/);
+  assert.match(hintOf(error) ?? '', /Line 4:\n {2}\s{4}"inputs": \{\}\n {2} {4}\^/);
+  assert.deepEqual([error.reason, error.fields.line, error.fields.column], ['workflow-invalid-json', 4, 5]);
 });
 
 test('invalid JSON where V8 gives no position (unexpected token) is still located', async () => {
@@ -98,8 +102,9 @@ test('an editor-format (UI) workflow is refused with how to export the API forma
   const error = await usageError(() => loadWorkflow(path));
   assert.match(error.message, /editor format/);
   assert.ok(error.message.startsWith(path));
-  assert.match(error.hint ?? '', /Workflow menu → Export \(API\)/);
-  assert.match(error.hint ?? '', /"Dev mode Options".*"Save \(API Format\)"/);
+  assert.match(hintOf(error) ?? '', /Workflow menu → Export \(API\)/);
+  assert.match(hintOf(error) ?? '', /"Dev mode Options".*"Save \(API Format\)"/);
+  assert.equal(error.reason, 'workflow-editor-format');
 });
 
 test('the body of POST /prompt and a history entry are unwrapped', () => {

@@ -18,7 +18,7 @@ import { buildPlan, loadRunWorkflow, type RunFlags, type RunSettings } from '../
 import { onInterrupt } from '../signals.ts';
 import { describeSeedPolicy, expandBatch } from './expand.ts';
 import { HumanBatchReporter, JsonBatchReporter, shortHost, type BatchReporter, type JobEnd } from './reporter.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 
 /** Jobs under way at once per server of the pool: enough to keep every server's queue fed. */
 const WINDOW_PER_SERVER = 4;
@@ -41,8 +41,8 @@ async function createBatchReporter(context: CommandContext, flags: RunFlags): Pr
 
 /** Options that mean one job: a batch refuses them with the reason. */
 function refuseSingleJobOptions(settings: RunSettings, total: number): void {
-  if (settings.open) throw new PyrosError('usage', `--open opens the image of one job; this batch has ${total} jobs.`, { hint: `Browse them all with \`pyros gallery ${settings.outputDir}\`, or run one job with --open.` });
-  if (settings.show) throw new PyrosError('usage', `--show draws the image of one job; this batch has ${total} jobs (the batch view shows each job's preview as it runs).`, { hint: `Browse the results with \`pyros gallery ${settings.outputDir}\`.` });
+  if (settings.open) throw new CliError('usage', `--open opens the image of one job; this batch has ${total} jobs.`, { hint: `Browse them all with \`pyros gallery ${settings.outputDir}\`, or run one job with --open.` });
+  if (settings.show) throw new CliError('usage', `--show draws the image of one job; this batch has ${total} jobs (the batch view shows each job's preview as it runs).`, { hint: `Browse the results with \`pyros gallery ${settings.outputDir}\`.` });
 }
 
 export async function batchCommand(context: CommandContext, settings: RunSettings, flags: RunFlags): Promise<number> {

@@ -8,8 +8,8 @@
  *                   images of two prompts can be compared seed for seed
  */
 import { readFile } from 'node:fs/promises';
-import { PyrosError } from '../../errors.ts';
 import { expandJobs, type JobSpec, type SeedPolicy } from '../../pipeline/index.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { parseSeed } from '../../workflow/index.ts';
 
 export type { SeedPolicy };
@@ -24,7 +24,7 @@ export function parseSeedPolicy(text: string | undefined): SeedPolicy {
   if (trimmed.endsWith('+')) {
     const start = trimmed.slice(0, -1);
     if (!/^\d+$/.test(start.trim())) {
-      throw new PyrosError('usage', `Invalid seed "${text}": N+ needs a whole number N (e.g. --seed 1000+).`, { hint: 'Use --seed N, --seed N+ or --seed random.' });
+      throw new CliError('usage', `Invalid seed "${text}": N+ needs a whole number N (e.g. --seed 1000+).`, { hint: 'Use --seed N, --seed N+ or --seed random.' });
     }
     return { kind: 'sequence', start: parseSeed(start) };
   }
@@ -48,7 +48,7 @@ export function parseCount(text: string | undefined): number {
   if (text === undefined) return 1;
   const n = Number(text.trim());
   if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-    throw new PyrosError('usage', `--count must be a whole number from 1 to 100000 (got "${text}").`);
+    throw new CliError('usage', `--count must be a whole number from 1 to 100000 (got "${text}").`);
   }
   return n;
 }
@@ -60,7 +60,7 @@ export async function readPromptsFile(path: string): Promise<string[]> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PyrosError('usage', `Cannot read the prompts file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
+    throw new CliError('usage', `Cannot read the prompts file ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}.`, {
       hint: 'Give a text file with one prompt per line to --prompts.',
     });
   }
@@ -68,14 +68,14 @@ export async function readPromptsFile(path: string): Promise<string[]> {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-  if (prompts.length === 0) throw new PyrosError('usage', `The prompts file ${path} has no prompt in it.`, { hint: 'Write one prompt per line.' });
+  if (prompts.length === 0) throw new CliError('usage', `The prompts file ${path} has no prompt in it.`, { hint: 'Write one prompt per line.' });
   return prompts;
 }
 
 /** Every prompt × count, prompt by prompt; seeds from the policy. */
 export function expandBatch(options: { prompts: readonly (string | undefined)[]; count: number; seed: SeedPolicy; random?: () => number }): BatchItem[] {
   if (options.seed.kind === 'sequence' && options.seed.start > Number.MAX_SAFE_INTEGER - (options.count - 1)) {
-    throw new PyrosError('usage', `--seed ${options.seed.start}+ with --count ${options.count} goes past ${Number.MAX_SAFE_INTEGER}, the largest seed a JSON number holds exactly.`);
+    throw new CliError('usage', `--seed ${options.seed.start}+ with --count ${options.count} goes past ${Number.MAX_SAFE_INTEGER}, the largest seed a JSON number holds exactly.`);
   }
   return expandJobs(options);
 }

@@ -3,7 +3,7 @@
  * and never touches another prompt. `pyros interrupt`: stops whatever runs, whoever queued it.
  */
 import type { Client } from '../../client/client.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { shortId, summarizeHistory } from '../prompt-info.ts';
 import { withServer } from '../server-command.ts';
@@ -39,7 +39,7 @@ export async function cancelCommand(promptId: string, flags: CommonFlags): Promi
     } else {
       const history = await client.api.history(promptId);
       const status = history ? summarizeHistory(promptId, history).status : undefined;
-      throw new PyrosError(
+      throw new CliError(
         'usage',
         history
           ? `Prompt ${promptId} is not queued on ${server}: it already finished${status && status !== 'unknown' ? ` (${status})` : ''}.`

@@ -1,7 +1,7 @@
 /** `pyros demo` (`npm run demo`): the simulator in-process and the bundled example through `pyros run`. */
 import { join } from 'node:path';
 import { startSim } from '../../sim/index.ts';
-import { packageRoot } from '../package-root.ts';
+import { packageRoot } from '../../package-root.ts';
 import { runCommand } from './run.ts';
 
 export interface DemoFlags {

@@ -6,7 +6,7 @@
 import type { Pool } from '../../client/pool.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
 import { PipelineJob } from '../../pipeline/index.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { commandContext, createPool, earlySecrets, insecureWarning, type CommonFlags } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
@@ -32,7 +32,7 @@ async function requireFinished(pool: Pool, promptId: string): Promise<void> {
     const running = queue?.running.some((entry) => entry.promptId === promptId);
     const pending = queue?.pending.some((entry) => entry.promptId === promptId);
     if (running || pending) {
-      throw new PyrosError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
+      throw new CliError('usage', `Prompt ${promptId} has not finished yet (${running ? 'running' : 'queued'}).`, { hint: 'Run again later, or drop --no-wait to wait for it.' });
     }
   }
 }

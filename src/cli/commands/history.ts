@@ -2,7 +2,7 @@
  * `pyros history`: the server's recent prompts with status, duration and outputs;
  * `pyros history ID`: one prompt in full (timings, files, the error of a failed one).
  */
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { formatDuration } from '../../ui/format.ts';
 import { paint, type Style } from '../../ui/text.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -21,7 +21,7 @@ const STATUS_STYLE: Record<PromptStatus, Style> = { success: 'green', error: 're
 function parseLimit(text: string | undefined): number {
   if (text === undefined) return 20;
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw new PyrosError('usage', `--limit "${text}" is not a positive whole number.`, { hint: 'e.g. --limit 50' });
+    throw new CliError('usage', `--limit "${text}" is not a positive whole number.`, { hint: 'e.g. --limit 50' });
   }
   return Number(text);
 }
@@ -134,7 +134,7 @@ async function showPrompt(client: Client, out: CommandOutput, promptId: string):
       else out.lines([`prompt ${promptId}`, `  status: ${state}${running ? '' : ` (position ${position + 1} in the queue)`}`]);
       return EXIT_CODES.ok;
     }
-    throw new PyrosError('usage', `The server at ${client.endpoint.display} knows no prompt ${promptId}: it is neither in the history nor in the queue.`, {
+    throw new CliError('usage', `The server at ${client.endpoint.display} knows no prompt ${promptId}: it is neither in the history nor in the queue.`, {
       hint: 'Check the id (`pyros history` lists recent ones); a restarted server forgets its history.',
     });
   }

@@ -10,9 +10,11 @@ import { Client } from '../../client/client.ts';
 import { DEFAULT_SERVER, maskSecrets, parseEndpoint } from '../../client/endpoint.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { formatErrorBlock } from '../../ui/summary.ts';
 import { paint } from '../../ui/text.ts';
-import { describeInput, detectPrompt, detectSeeds, loadWorkflow, resolveTarget, type DetectedInput } from '../../workflow/index.ts';
+import { describeInput, detectPrompt, detectSeeds, loadWorkflow, type DetectedInput } from '../../workflow/index.ts';
+import { resolveTargetArg } from '../set-args.ts';
 import { defaultConfigPath, loadConfig, parseHeaders, type FileConfig } from '../config.ts';
 import { writeConfig } from '../config-write.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -101,7 +103,7 @@ async function chooseWorkflow(context: Context, current: string | undefined, pre
       if (picked === undefined) return complain(context, new PyrosError('usage', `There is no file number ${text}.`));
       return load(picked);
     },
-    () => new PyrosError('usage', 'No workflow to set up: none is configured and this folder has no single API-format workflow.', { hint: 'Pass one: pyros init FLOW.json --yes' }),
+    () => new CliError('usage', 'No workflow to set up: none is configured and this folder has no single API-format workflow.', { hint: 'Pass one: pyros init FLOW.json --yes' }),
   );
 }
 
@@ -114,7 +116,7 @@ async function chooseInput(
   const { candidates } = options;
   const resolveSpec = (spec: string): string | undefined => {
     try {
-      const ref = resolveTarget(workflow, spec, options.option);
+      const ref = resolveTargetArg(workflow, spec, options.option);
       return `${ref.nodeId}.${ref.input}`;
     } catch (error) {
       return complain(context, error);
@@ -168,7 +170,7 @@ async function chooseInput(
 
 function quietResolve(workflow: ApiWorkflow, spec: string): string | undefined {
   try {
-    const ref = resolveTarget(workflow, spec);
+    const ref = resolveTargetArg(workflow, spec);
     return `${ref.nodeId}.${ref.input}`;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * for a single class (or with --inputs) its inputs with types, defaults, ranges and choices, and
  * its outputs.
  */
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { paint } from '../../ui/text.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { withServer, type CommandOutput } from '../server-command.ts';
@@ -151,7 +151,7 @@ export async function nodesCommand(filter: string | undefined, flags: NodesFlags
           : all.filter((node) => node.name.toLowerCase().includes(query) || node.display_name.toLowerCase().includes(query));
     matches.sort((a, b) => a.name.localeCompare(b.name, 'en'));
     if (matches.length === 0) {
-      throw new PyrosError('usage', `No node class on ${client.endpoint.display} matches "${filter}" (${all.length} classes).`, {
+      throw new CliError('usage', `No node class on ${client.endpoint.display} matches "${filter}" (${all.length} classes).`, {
         hint: 'The filter is a part of a class name or display name, e.g. `pyros nodes sampler`; `pyros nodes` lists them all.',
       });
     }

@@ -6,6 +6,7 @@ import { PyrosError } from '../../errors.ts';
 import { faultHooks, parseFaultSpec, type FaultSpec } from '../../sim/faults.ts';
 import { startSim, type SimOptions, type SimServer } from '../../sim/index.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { hintOf } from '../errors/explain.ts';
 
 export interface SimFlags {
   port: string;
@@ -113,7 +114,7 @@ export async function simCommand(flags: SimFlags): Promise<number> {
         : error instanceof PyrosError
           ? error.message
           : `Could not start the simulator: ${(error as Error).message}`;
-    process.stderr.write(`error: ${message}\nhint: ${error instanceof PyrosError && error.hint ? error.hint : 'pick another port with --port, or --port 0 for free ones.'}\n`);
+    process.stderr.write(`error: ${message}\nhint: ${(error instanceof PyrosError && hintOf(error)) || 'pick another port with --port, or --port 0 for free ones.'}\n`);
     return error instanceof PyrosError ? EXIT_CODES[error.kind] : EXIT_CODES.usage;
   }
   const first = instances[0]?.server;

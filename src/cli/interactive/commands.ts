@@ -1,5 +1,6 @@
 /** The `/commands` of interactive mode: what they take, their help, and running one typed line. */
 import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import { editDistance } from '../../workflow/edit-distance.ts';
 import type { Session } from './session.ts';
 
@@ -69,9 +70,9 @@ export async function runCommand(session: Session, line: string): Promise<typeof
 }
 
 function unknownCommand(name: string): PyrosError {
-  if (name === '') return new PyrosError('usage', 'A "/" alone is not a command.', { hint: 'Type /help for the list.' });
+  if (name === '') return new CliError('usage', 'A "/" alone is not a command.', { hint: 'Type /help for the list.' });
   const close = COMMANDS.map((c) => c.name)
     .filter((candidate) => candidate.startsWith(name) || editDistance(candidate, name) <= 2)
     .map((candidate) => `/${candidate}`);
-  return new PyrosError('usage', `Unknown command /${name}.`, { hint: close.length > 0 ? `Did you mean ${close.join(' or ')}? (/help lists them all)` : 'Type /help for the list.' });
+  return new CliError('usage', `Unknown command /${name}.`, { hint: close.length > 0 ? `Did you mean ${close.join(' or ')}? (/help lists them all)` : 'Type /help for the list.' });
 }

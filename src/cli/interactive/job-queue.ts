@@ -4,7 +4,7 @@
  * job (narration, outcome lines, error blocks).
  */
 import type { Pool } from '../../client/pool.ts';
-import { PyrosError } from '../../errors.ts';
+import { CliError } from '../errors/cli-error.ts';
 import type { SavedFile } from '../../outputs/save.ts';
 import type { JobOutcome, PipelineJob } from '../../pipeline/index.ts';
 import { exitCodeOf } from '../report-error.ts';
@@ -80,7 +80,7 @@ export class JobQueue {
     narrateJob(job, reporter, narration);
     let abandon!: () => void;
     const abandoned = new Promise<never>((_, reject) => {
-      abandon = () => reject(new PyrosError('cancelled', `Stopped following prompt ${job.promptId}; it may still run on the server.`, { hint: `Fetch its outputs later with: pyros fetch ${job.promptId}` }));
+      abandon = () => reject(new CliError('cancelled', `Stopped following prompt ${job.promptId}; it may still run on the server.`, { hint: `Fetch its outputs later with: pyros fetch ${job.promptId}` }));
     });
     abandoned.catch(() => undefined);
     const entry: QueuedJob = { number, label, job, pool: init.pool, outputDir: init.outputDir, reporter, cancels: 0, abandon, abandoned };

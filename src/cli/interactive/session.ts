@@ -8,11 +8,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
-import { isPyrosError, PyrosError } from '../../errors.ts';
+import { isPyrosError } from '../../errors.ts';
 import { expandJobs, PipelineJob, type PreparedJob, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';
 import { listVariables, type VariableInfo } from '../../vars/index.ts';
-import { describeInput, loadWorkflow, parseSetArg, resolveTarget } from '../../workflow/index.ts';
+import { describeInput, loadWorkflow } from '../../workflow/index.ts';
+import { CliError } from '../errors/cli-error.ts';
+import { explain } from '../errors/explain.ts';
+import { parseSetArg, resolveTargetArg } from '../set-args.ts';
 import { parseSeedPolicy } from '../batch/expand.ts';
 import { createPool, type CommandContext } from '../context.ts';
 import { openInViewer } from '../open-file.ts';
@@ -88,14 +91,14 @@ export class Session {
   static async create(options: SessionOptions): Promise<Session> {
     const { settings } = options;
     if (!settings.workflowPath && options.requireWorkflow) {
-      throw new PyrosError('usage', 'No workflow given.', { hint: 'Give one with --workflow FILE (an API-format workflow exported from ComfyUI), or set one with `pyros init`.' });
+      throw new CliError('usage', 'No workflow given.', { hint: 'Give one with --workflow FILE (an API-format workflow exported from ComfyUI), or set one with `pyros init`.' });
     }
     const session = new Session(options);
     if (settings.workflowPath) session.workflow = await loadWorkflow(settings.workflowPath);
     // Fail early on sets and files that do not fit the workflow (they would fail every job).
     if (session.workflow) await session.plan(session.workflow, 1);
     else if (settings.inputs.length > 0 || splitFileSets(settings.sets).files.length > 0) {
-      throw new PyrosError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
+      throw new CliError('usage', 'Files to upload (--input, --set NODE.INPUT=@FILE) need a workflow.', { hint: 'Give one with --workflow FILE.' });
     }
     // A --vars folder that does not exist is an error now, not at the first prompt.
     settings.variableDirs();
@@ -138,7 +141,8 @@ export class Session {
   /** Prints a failure as one line: what happened, and what to do. */
   fail(error: unknown): void {
     if (isPyrosError(error)) {
-      this.io.print(`${mark('✖', 'red', this.io.color)} ${error.message}${error.hint ? ` ${error.hint}` : ''}`);
+      const { title, hint } = explain(error);
+      this.io.print(`${mark('✖', 'red', this.io.color)} ${title}${hint ? ` ${hint}` : ''}`);
     } else {
       this.io.print(`${mark('✖', 'red', this.io.color)} unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -152,7 +156,7 @@ export class Session {
   async runPrompt(text: string): Promise<QueuedJob[]> {
     const workflow = this.workflow;
     if (!workflow) {
-      throw new PyrosError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
+      throw new CliError('usage', 'No workflow loaded.', { hint: 'Load one with /workflow FILE (an API-format workflow exported from ComfyUI), or start with --workflow FILE.' });
     }
     const plan = await this.plan(workflow, this.count);
     const specs = expandJobs({ prompts: [text], count: this.count, seed: this.seedMode });
@@ -209,7 +213,7 @@ export class Session {
   }
 
   setSeed(arg: string): void {
-    if (arg.trim() === '') throw new PyrosError('usage', 'A seed is needed: a whole number, N+ (counting up), "random" or "keep".');
+    if (arg.trim() === '') throw new CliError('usage', 'A seed is needed: a whole number, N+ (counting up), "random" or "keep".');
     const mode = parseSeedMode(arg);
     this.seedMode = mode;
     if (mode.kind === 'random') this.io.print('Every job gets a new random seed.');
@@ -227,8 +231,8 @@ export class Session {
     }
     const set = parseSetArg(arg.trim());
     const workflow = this.workflow;
-    if (!workflow) throw new PyrosError('usage', 'No workflow loaded, so there is nothing to set.', { hint: 'Load one with /workflow FILE.' });
-    const ref = resolveTarget(workflow, set.target, '/set');
+    if (!workflow) throw new CliError('usage', 'No workflow loaded, so there is nothing to set.', { hint: 'Load one with /workflow FILE.' });
+    const ref = resolveTargetArg(workflow, set.target, '/set');
     // `=@FILE`: the file is checked now and uploaded before the next job.
     if (set.kind === 'file') await planUploads(workflow, [], [set.text]);
     const key = `${ref.nodeId}.${ref.input}`;
@@ -251,7 +255,7 @@ export class Session {
     let key: string | undefined;
     if (workflow) {
       try {
-        const ref = resolveTarget(workflow, target, '/unset');
+        const ref = resolveTargetArg(workflow, target, '/unset');
         key = `${ref.nodeId}.${ref.input}`;
       } catch {
         key = undefined;
@@ -260,14 +264,14 @@ export class Session {
     key ??= [...this.sticky.entries()].find(([, typed]) => typed.slice(0, typed.indexOf('=')) === target)?.[0];
     if (key === undefined || !this.sticky.delete(key)) {
       const current = this.stickyTargets;
-      throw new PyrosError('usage', `/unset ${target}: no /set for it is in effect.`, { hint: current.length > 0 ? `In effect: ${current.join(', ')}.` : 'Nothing is set.' });
+      throw new CliError('usage', `/unset ${target}: no /set for it is in effect.`, { hint: current.length > 0 ? `In effect: ${current.join(', ')}.` : 'Nothing is set.' });
     }
     this.io.print(`Removed the /set of ${target}.`);
   }
 
   async setWorkflow(arg: string): Promise<void> {
     const path = arg.trim();
-    if (path === '') throw new PyrosError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow && this.workflowPath ? `Now: ${relativePath(this.workflowPath)}.` : undefined });
+    if (path === '') throw new CliError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow && this.workflowPath ? `Now: ${relativePath(this.workflowPath)}.` : undefined });
     const workflow = await loadWorkflow(path);
     // The config's sets and files must fit the new workflow too; sticky /sets that do not are dropped.
     await buildPlan(this.settings, workflow, { workflowPath: path, total: 1 });
@@ -275,7 +279,7 @@ export class Session {
     for (const [key, text] of [...this.sticky]) {
       try {
         const set = parseSetArg(text);
-        if (set.kind === 'file') resolveTarget(workflow, set.target, '/set');
+        if (set.kind === 'file') resolveTargetArg(workflow, set.target, '/set');
         else await buildPlan(this.settings, workflow, { total: 1, sets: [...this.settings.sets, text] });
       } catch {
         this.sticky.delete(key);
@@ -290,7 +294,7 @@ export class Session {
 
   async setServer(arg: string): Promise<void> {
     const url = arg.trim();
-    if (url === '') throw new PyrosError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.pool.servers().map((info) => info.server).join(', ')}.` });
+    if (url === '') throw new CliError('usage', '/server needs a URL, e.g. /server http://127.0.0.1:8188', { hint: `Now: ${this.pool.servers().map((info) => info.server).join(', ')}.` });
     const pool = createPool(this.options.context, [url]);
     const client = pool.clientOf(pool.servers()[0]?.server ?? '');
     this.options.context.secrets.push(...(client?.endpoint.secrets ?? []));
@@ -333,7 +337,7 @@ export class Session {
   }
 
   private requireLastImage(): string {
-    if (!this.lastImagePath) throw new PyrosError('usage', 'No image saved in this session yet.', { hint: 'Type a prompt and press Enter to make one.' });
+    if (!this.lastImagePath) throw new CliError('usage', 'No image saved in this session yet.', { hint: 'Type a prompt and press Enter to make one.' });
     return this.lastImagePath;
   }
 
@@ -343,7 +347,7 @@ export class Session {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      throw new PyrosError('output', `Cannot read ${relativePath(path)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it was moved or deleted' : (error as Error).message}.`);
+      throw new CliError('output', `Cannot read ${relativePath(path)}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it was moved or deleted' : (error as Error).message}.`);
     }
     if (!this.io.showImage(bytes)) {
       this.io.print(`${relativePath(path)} (this terminal shows no images here; /open opens it in the image viewer)`);
@@ -355,12 +359,12 @@ export class Session {
   async openLast(): Promise<void> {
     const path = this.requireLastImage();
     const result = await openInViewer(path);
-    if (!result.ok) throw new PyrosError('usage', result.message);
+    if (!result.ok) throw new CliError('usage', result.message);
     this.io.print(`Opened ${relativePath(path)}.`);
   }
 
   async openGallery(): Promise<void> {
-    if (!this.options.startGallery) throw new PyrosError('usage', 'The gallery is not available here.');
+    if (!this.options.startGallery) throw new CliError('usage', 'The gallery is not available here.');
     if (!this.gallery) {
       await mkdir(this.settings.outputDir, { recursive: true });
       this.gallery = await this.options.startGallery(this.settings.outputDir);
@@ -371,7 +375,7 @@ export class Session {
 
   cancel(arg: string): void {
     const all = arg.trim() === 'all';
-    if (arg.trim() !== '' && !all) throw new PyrosError('usage', `/cancel takes nothing or "all" (got "${arg.trim()}").`);
+    if (arg.trim() !== '' && !all) throw new CliError('usage', `/cancel takes nothing or "all" (got "${arg.trim()}").`);
     const waiting = all ? this.queue.cancelWaiting() : 0;
     const current = this.queue.cancelCurrent();
     if (!current && waiting === 0) {
@@ -400,14 +404,14 @@ export function parseSeedMode(text: string): SeedMode {
 }
 
 function checkCount(count: number): number {
-  if (count > MAX_COUNT) throw new PyrosError('usage', `The count must be a whole number from 1 to ${MAX_COUNT} (got "${count}").`);
+  if (count > MAX_COUNT) throw new CliError('usage', `The count must be a whole number from 1 to ${MAX_COUNT} (got "${count}").`);
   return count;
 }
 
 export function parseCount(text: string): number {
   const trimmed = text.trim();
   if (!/^\d+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_COUNT) {
-    throw new PyrosError('usage', `The count must be a whole number from 1 to ${MAX_COUNT} (got "${trimmed}").`);
+    throw new CliError('usage', `The count must be a whole number from 1 to ${MAX_COUNT} (got "${trimmed}").`);
   }
   return Number(trimmed);
 }

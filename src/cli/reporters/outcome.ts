@@ -5,6 +5,7 @@ import type { SavedFile } from '../../outputs/save.ts';
 import { PyrosError } from '../../errors.ts';
 import type { ErrorBlock } from '../../ui/summary.ts';
 import { errorBlock, errorEvent } from '../report-error.ts';
+import { withMoreHint } from '../errors/explain.ts';
 
 export function filesSummary(saved: readonly SavedFile[]): Record<string, unknown>[] {
   return saved.map((file) => ({ path: file.path, bytes: file.bytes, node_id: file.nodeId, sidecars: file.sidecars }));
@@ -46,5 +47,5 @@ function withFetchHint(error: unknown, outcome: JobFailed, pool: boolean): unkno
   if (!(error instanceof PyrosError) || !outcome.promptId) return error;
   const server = pool && outcome.server ? ` --server ${outcome.server}` : '';
   const fetch = `The outputs stay on the server: \`pyros fetch ${outcome.promptId}${server}${error.kind === 'output' ? ' -o OTHER_DIR' : ''}\` downloads them later.`;
-  return new PyrosError(error.kind, error.message, { hint: error.hint ? `${error.hint} ${fetch}` : fetch, cause: error.cause ?? error });
+  return withMoreHint(error, fetch);
 }
