@@ -11,4 +11,5 @@ export { ExecutionError, InterruptedError } from './client/job-errors.ts';
 export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
 export { PyrosError, isPyrosError, type ErrorKind } from './errors.ts';
 export { loadWorkflow, parseWorkflow, applyPatches, detectPrompt, detectSeeds, parseSeed, type PatchResult } from './workflow/index.ts';
+export { readWorkflowSource, workflowSourceFromBytes, type EditorWorkflow, type WorkflowOrigin, type WorkflowSource } from './workflow/index.ts';
 export { expandPrompt, listVariables, variableDirs, type Expansion, type VariableInfo } from './vars/index.ts';
