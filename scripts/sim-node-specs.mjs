@@ -24,6 +24,7 @@ const CLASSES = [
   'LoadImageMask',
   'ImageScale',
   'ImageInvert',
+  'ImageAddNoise',
   'ImageBatch',
   'EmptyImage',
   'KSamplerAdvanced',

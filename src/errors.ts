@@ -55,7 +55,15 @@ export interface ErrorReasons {
     | 'pool-empty' // a Pool without servers
     | 'pool-closed' // a job given to a closed Pool
     | 'not-in-pool' // a prompt followed on a server the pool does not have
-    | 'upload-unreadable'; // a file to upload cannot be read
+    | 'upload-unreadable' // a file to upload cannot be read
+    | 'workflow-unknown-format' // neither JSON nor a media file ComfyUI saves
+    | 'workflow-too-large' // far too much text for a workflow
+    | 'workflow-not-comfyui' // JSON of another kind
+    | 'media-truncated' // a media file cut short
+    | 'media-damaged' // a media file whose bytes changed
+    | 'media-no-workflow' // a media file without embedded workflow
+    | 'media-bad-json' // embedded metadata that is not JSON
+    | 'media-not-editor-workflow'; // an embedded "workflow" that is not one
   connection:
     | 'refused'
     | 'host-not-found'

@@ -24,4 +24,5 @@ export {
   type PatchOptions,
   type PatchResult,
 } from './workflow/index.ts';
+export { readWorkflowSource, workflowSourceFromBytes, type EditorWorkflow, type WorkflowOrigin, type WorkflowSource } from './workflow/index.ts';
 export { expandPrompt, listVariables, variableDirs, type Expansion, type VariableInfo } from './vars/index.ts';

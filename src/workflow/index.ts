@@ -1,5 +1,14 @@
-/** The workflow layer: load an API-format workflow, find its prompt and seed inputs, patch inputs. */
-export { loadWorkflow, parseWorkflow } from './load.ts';
+/** The workflow layer: read a workflow from any source, find its prompt and seed inputs, patch inputs. */
+export { loadWorkflow, parseWorkflow, requireApiWorkflow } from './load.ts';
+export {
+  readWorkflowSource,
+  readWorkflowSourceFrom,
+  workflowSourceFromBytes,
+  type ByteSource,
+  type EditorWorkflow,
+  type WorkflowOrigin,
+  type WorkflowSource,
+} from './source.ts';
 export { detectPrompt, detectSeeds, TEXT_INPUTS, type DetectedInput, type PromptCandidate, type PromptDetection, type SeedDetection } from './detect.ts';
 export {
   applyPatches,

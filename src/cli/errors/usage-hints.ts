@@ -76,5 +76,16 @@ export const USAGE_HINTS: Record<ErrorReasons['usage'], Hint> = {
   'pool-empty': () => 'Give at least one server with --server.',
   'pool-closed': () => undefined,
   'not-in-pool': () => 'Give one of the --server addresses of the pool.',
+  'workflow-unknown-format': () => 'Give an API- or editor-format workflow (.json), or a PNG, WebP, MP4, WebM, FLAC, Opus or MP3 file ComfyUI saved with its workflow.',
+  'workflow-too-large': () => 'Give the workflow file itself (a few MB at most).',
+  'workflow-not-comfyui': () => 'Give a workflow saved from ComfyUI, an image, video or audio file ComfyUI saved, or the .json file pyros writes beside each output.',
+  'media-truncated': () => 'The file was cut short (an interrupted download or copy); get the complete file again.',
+  'media-damaged': () => 'Its bytes changed after it was saved; get an intact copy of the file.',
+  'media-no-workflow': () =>
+    'ComfyUI embeds the workflow in the files its save nodes write (SaveImage, SaveAnimatedPNG, SaveAnimatedWEBP, SaveVideo, SaveWEBM, SaveAudio, …). ' +
+    'It is missing when the file was made or re-saved by a node or tool that does not keep metadata (an image editor, a converter, ' +
+    'a chat or upload service that re-encodes files), or when the ComfyUI server ran with its --disable-metadata option.',
+  'media-bad-json': () => 'The metadata was damaged or written by a tool that does not store JSON there; save the workflow from ComfyUI again.',
+  'media-not-editor-workflow': () => 'The metadata was written by a tool that stores something else under that name; save the workflow from ComfyUI again.',
   'upload-unreadable': (f) => `Check that ${f.path ?? 'the file'} exists and can be read (--input, --set NODE.INPUT=@FILE).`,
 };

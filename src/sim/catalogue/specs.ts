@@ -450,6 +450,44 @@ export const NODE_SPECS: Record<string, NodeSpec> = {
     "category": "image",
     "output_node": false
   },
+  "ImageAddNoise": {
+    "input": {
+      "required": {
+        "image": ["IMAGE"],
+        "seed": [
+          "INT",
+          {
+            "default": 0,
+            "min": 0,
+            "max": 0xffffffffffffffff,
+            "control_after_generate": true,
+            "tooltip": "The random seed used for creating the noise."
+          }
+        ],
+        "strength": [
+          "FLOAT",
+          {
+            "default": 0.5,
+            "min": 0,
+            "max": 1,
+            "step": 0.01
+          }
+        ]
+      }
+    },
+    "input_order": {
+      "required": ["image","seed","strength"]
+    },
+    "output": ["IMAGE"],
+    "output_is_list": [false],
+    "output_name": ["IMAGE"],
+    "name": "ImageAddNoise",
+    "display_name": "ImageAddNoise",
+    "description": "",
+    "python_module": "comfy_extras.nodes_images",
+    "category": "image",
+    "output_node": false
+  },
   "ImageBatch": {
     "input": {
       "required": {

@@ -1,5 +1,6 @@
 /** Pixel nodes: they really compute on the pixels, like the real ones. */
 import { NodeError } from '../errors.ts';
+import { hash32, randomSource } from '../imaging/procedural.ts';
 import { resizePixels, type ResizeMethod } from '../imaging/resize.ts';
 import { numberInput, requireValue } from './inputs.ts';
 import type { NodeBehaviour } from './types.ts';
@@ -44,6 +45,18 @@ export const IMAGE_NODES: Record<string, NodeBehaviour> = {
     run: ({ image }) => {
       const source = requireValue(image, 'image');
       return { outputs: [{ ...source, frames: source.frames.map((frame) => frame.map((value) => 1 - value)) }] };
+    },
+  },
+
+  /** Gaussian noise from the seed (not torch's numbers: the same seed gives the same picture here). */
+  ImageAddNoise: {
+    run: ({ image, seed, strength }) => {
+      const source = requireValue(image, 'image');
+      const random = randomSource(hash32(String(seed)));
+      const amount = numberInput(strength, 0.5);
+      const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      const frames = source.frames.map((frame) => frame.map((value) => Math.min(1, Math.max(0, value + amount * gaussian()))));
+      return { outputs: [{ ...source, frames }] };
     },
   },
 
