@@ -6,9 +6,12 @@
  *
  *   npm run bench                 # full run (under 10 minutes on 2 cores)
  *   npm run bench -- --quick      # fewer samples, 256 MB only (under a minute)
+ *   npm run bench -- --save       # replace the committed results in bench/results
  *   npm run bench -- --peers comfy-ui-client --out /tmp/bench
  *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only)
- *   --no-build skips `node scripts/build.mjs` (the smoke test runs after the suite's build)
+ *   --no-build skips `node scripts/build.mjs` (when the build is fresh)
+ *
+ * Results go to bench/out (ignored by git) unless --save or --out says otherwise.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +25,10 @@ import { startSimProcess } from './lib/sim.ts';
 import { round, shuffled, summarize, type Summary } from './lib/stats.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The results shown in the README, replaced only with --save. */
+const SAVED_RESULTS = join(ROOT, 'bench', 'results');
+/** Where a run writes without --save or --out (ignored by git). */
+const UNSAVED_RESULTS = join(ROOT, 'bench', 'out');
 
 interface Options {
   quick: boolean;
@@ -75,7 +82,9 @@ const THROUGHPUT_STEP_MS = 5;
 const THROUGHPUT_STEPS = 10;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, build: true, server: undefined, peers: PEERS, out: join(ROOT, 'bench', 'results') };
+  const options: Options = { quick: false, build: true, server: undefined, peers: PEERS, out: UNSAVED_RESULTS };
+  let save = false;
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -86,17 +95,20 @@ function parseArgs(argv: string[]): Options {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-build') options.build = false;
     else if (arg === '--server') options.server = value();
-    else if (arg === '--out') options.out = resolve(value());
+    else if (arg === '--save') save = true;
+    else if (arg === '--out') out = resolve(value());
     else if (arg === '--peers') {
       const wanted = value().split(',').map((name) => name.trim()).filter(Boolean);
       options.peers = wanted.includes('none') ? [] : PEERS.filter((peer) => wanted.includes(peer.module) || wanted.includes(peer.packageName ?? ''));
       const unknown = wanted.filter((name) => name !== 'none' && !PEERS.some((peer) => peer.module === name || peer.packageName === name));
       if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${PEERS.map((peer) => peer.module).join(', ')})`);
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--out DIR] [--no-build]\n');
+      process.stdout.write('usage: npm run bench -- [--quick] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--save | --out DIR] [--no-build]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
+  if (save && out !== undefined) throw new Error('--save writes to bench/results; --out names another folder: give one of them');
+  options.out = save ? SAVED_RESULTS : (out ?? UNSAVED_RESULTS);
   return options;
 }
 

@@ -2,6 +2,11 @@
  * Questions on the terminal (or answers piped into stdin, one per line), with node:readline.
  * Lines are read through the interface's async iterator, so answers that arrive before their
  * question is asked are kept, not lost.
+ *
+ * Piped answers usually all arrive, and the input ends, before the first question: readline then
+ * closes the interface while its lines still wait in the iterator. From Node 24 on, `prompt()` on
+ * a closed interface throws ERR_USE_AFTER_CLOSE (it resumes the paused input), so the questions
+ * left are written to the output directly.
  */
 import { createInterface, type Interface } from 'node:readline/promises';
 import { PyrosError } from '../errors.ts';
@@ -13,12 +18,16 @@ export class Prompter {
   private readonly output: NodeJS.WritableStream;
   private readonly terminal: boolean;
   private cancelled = false;
+  private closed = false;
 
   constructor(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin, output: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout) {
     this.output = output;
     this.terminal = Boolean(input.isTTY && output.isTTY);
     this.rl = createInterface({ input, output, terminal: this.terminal });
     this.lines = this.rl[Symbol.asyncIterator]();
+    this.rl.on('close', () => {
+      this.closed = true;
+    });
     // Ctrl-C at a question (the terminal is in raw mode, so no signal arrives): end the dialogue.
     this.rl.on('SIGINT', () => {
       this.cancelled = true;
@@ -32,8 +41,13 @@ export class Prompter {
 
   /** Asks once; Enter gives the default. */
   async ask(question: string, defaultAnswer?: string): Promise<string> {
-    this.rl.setPrompt(`${question}${defaultAnswer ? ` [${defaultAnswer}]` : ''}: `);
-    this.rl.prompt();
+    const prompt = `${question}${defaultAnswer ? ` [${defaultAnswer}]` : ''}: `;
+    if (this.closed) {
+      this.output.write(prompt);
+    } else {
+      this.rl.setPrompt(prompt);
+      this.rl.prompt();
+    }
     const next = await this.lines.next();
     if (next.done) {
       this.output.write('\n');
@@ -55,6 +69,6 @@ export class Prompter {
   }
 
   close(): void {
-    this.rl.close();
+    if (!this.closed) this.rl.close();
   }
 }

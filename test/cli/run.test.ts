@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSim, type SimServer } from '../../src/sim/index.ts';
-import { closedPort, isolatedEnv, PYROS_BIN, runPyros } from '../support/cli.ts';
+import { closedPort, isolatedEnv, jsonEvents, PYROS_BIN, runPyros } from '../support/cli.ts';
 
 const EXAMPLE = 'examples/txt2img.json';
 const FAILING = 'test/fixtures/traffic/d_execution_error.workflow.json';
@@ -92,10 +92,16 @@ describe('pyros run against the simulator', () => {
 
   it('fails fast with exit 3 when nothing listens at the server address', async () => {
     const port = await closedPort();
-    const result = await runPyros(['run', EXAMPLE, '--server', `http://127.0.0.1:${port}`, '-o', join(root, 'down')], { timeoutMs: 15_000 });
+    const result = await runPyros(['run', EXAMPLE, '--server', `http://127.0.0.1:${port}`, '-o', join(root, 'down')]);
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /Cannot connect to ComfyUI at http:\/\/127\.0\.0\.1:\d+: connection refused/);
-    assert.ok(result.ms < 10_000, `took ${result.ms} ms`);
+    // Fast: the first refusal ends the run, with no retry, reconnect or wait announced in between,
+    // and no prompt id: nothing reached a server.
+    const json = await runPyros(['run', EXAMPLE, '--server', `http://127.0.0.1:${port}`, '-o', join(root, 'down'), '--json']);
+    assert.equal(json.code, 3, json.stderr);
+    const events = jsonEvents(json.stdout).map((event) => (event.event === 'note' ? `note ${String(event.kind)}` : String(event.event)));
+    assert.deepEqual(events, ['note seed', 'phase', 'error']);
+    assert.doesNotMatch(result.stderr, /^prompt /m);
   });
 
   it('refuses a workflow saved in the editor (UI) format with exit 2', async () => {

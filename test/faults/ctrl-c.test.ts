@@ -16,6 +16,7 @@ import {
   holdNode,
   isQueued,
   jsonEvents,
+  openOnInterrupt,
   QUICK_CHECKS,
   savedOutputs,
   sleep,
@@ -51,12 +52,7 @@ describe('faults: Ctrl-C', () => {
     const reached = gate();
     const interrupted = gate();
     // The second sampler waits until the interrupt arrives, so one output exists and one never will.
-    suite.sim.hooks = combine(holdNode('10', interrupted, reached), {
-      onRequest: ({ path }) => {
-        if (path === '/interrupt') setTimeout(() => interrupted.open(), 20);
-        return false;
-      },
-    });
+    suite.sim.hooks = combine(holdNode('10', interrupted, reached), openOnInterrupt(suite.sim, interrupted));
     const out = join(suite.root, 'running');
     const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out, '--json'], { env: QUICK_CHECKS });
     const [, promptId] = (await running.waitFor(/"event":"job","time":"[^"]+","prompt_id":"([^"]+)"/)) as unknown as [string, string];

@@ -16,13 +16,13 @@ import {
   jsonEvents,
   QUICK_CHECKS,
   runPyros,
-  sleep,
   startPyros,
   submitAsOtherClient,
   tinyWorkflow,
   useFaultSuite,
   waitForHistory,
 } from '../support/faults.ts';
+import { until } from '../support/wait.ts';
 
 describe('faults: a killed client loses nothing (resume with pyros fetch)', () => {
   const suite = useFaultSuite('resume', { stepMs: 2, workflow: tinyWorkflow({ steps: 4 }) });
@@ -76,7 +76,9 @@ describe('faults: a killed client loses nothing (resume with pyros fetch)', () =
     const promptId = await submitAsOtherClient(suite.sim, tinyWorkflow({ seed: 99 }));
     const out = join(suite.root, 'waited');
     const fetching = startPyros(['fetch', promptId, '--server', suite.sim.url, '-o', out]);
-    await sleep(300);
+    // It found the prompt unfinished and asks again: it waits.
+    const polls = (): number => suite.sim.requests.filter((request) => request.path === `/history/${promptId}`).length;
+    await fetching.whileRunning(until(() => polls() >= 2, undefined, 'fetch to ask for the prompt again'));
     held.open();
     const result = await fetching.result;
     assert.equal(result.code, 0, result.stderr);

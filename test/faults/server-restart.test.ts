@@ -10,13 +10,14 @@ import { NodeError } from '../../src/sim/index.ts';
 import {
   assertEndState,
   assertSavedIdentical,
+  gate,
   jsonEvents,
   QUICK_CHECKS,
   runPyros,
-  sleep,
   startPyros,
   tinyWorkflow,
   useFaultSuite,
+  type Gate,
 } from '../support/faults.ts';
 
 describe('faults: the server restarts mid-job', () => {
@@ -24,19 +25,25 @@ describe('faults: the server restarts mid-job', () => {
   // A test may leave the server stopped.
   beforeEach(() => suite.sim.start());
 
-  /** Holds the sampler until the test restarts the server; the held run then fails quietly on the old server. */
-  function holdSamplerUntilRestart(): { restart: () => Promise<void> } {
-    let restarting = false;
+  /**
+   * Holds the sampler until the test restarts the server; the held run then fails quietly on the
+   * old server. `reached` opens when the sampler is held.
+   */
+  function holdSamplerUntilRestart(): { reached: Gate; restart: () => Promise<void> } {
+    const reached = gate();
+    const restarting = gate();
     suite.sim.hooks = {
       onNodeStart: async ({ nodeId }) => {
         if (nodeId !== '3') return;
-        while (!restarting) await sleep(5);
+        reached.open();
+        await restarting.wait();
         throw new NodeError('RuntimeError', 'the server is going down');
       },
     };
     return {
+      reached,
       restart: async () => {
-        restarting = true;
+        restarting.open();
         await suite.sim.restart();
         suite.sim.hooks = {};
       },
@@ -76,7 +83,7 @@ describe('faults: the server restarts mid-job', () => {
     const hold = holdSamplerUntilRestart();
     const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'lost-human')], { env: QUICK_CHECKS });
     await running.waitFor(/KSampler|Running|Submitted/);
-    await sleep(50);
+    await running.whileRunning(hold.reached.wait());
     await hold.restart();
     const result = await running.result;
     assert.equal(result.code, 9, result.stderr);

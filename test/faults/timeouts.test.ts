@@ -14,6 +14,7 @@ import {
   gate,
   holdNode,
   jsonEvents,
+  openOnInterrupt,
   QUICK_CHECKS,
   runPyros,
   stallView,
@@ -27,12 +28,7 @@ describe('faults: timeouts', () => {
 
   it('--timeout cancels the job on the server and exits 8', async () => {
     const interrupted = gate();
-    suite.sim.hooks = combine(holdNode('3', interrupted), {
-      onRequest: ({ path }) => {
-        if (path === '/interrupt') setTimeout(() => interrupted.open(), 10);
-        return false;
-      },
-    });
+    suite.sim.hooks = combine(holdNode('3', interrupted), openOnInterrupt(suite.sim, interrupted));
     const result = await runPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'timeout'), '--timeout', '300ms', '--json'], { env: QUICK_CHECKS });
     assert.equal(result.code, 8, result.stderr);
     const error = jsonEvents(result.stdout).at(-1);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startGallery, type Gallery } from '../../src/gallery/server.ts';
 import { writeOutput } from './fixtures/outputs.ts';
+import { WAIT_LIMIT_MS } from '../support/wait.ts';
 
 // The page's globals, untyped here.
 type InPage = any;
@@ -63,7 +64,7 @@ describe('gallery page in a browser', { skip: hasChromium ? false : `no Chromium
     await page.evaluate('window.marker = 1');
     await page.waitForSelector('#live.on');
     writeOutput(dir, { name: 'pyros_00004_.png', prompt: 'a new arrival', seed: 44, savedAt: '2026-01-01T13:00:00.000Z', rgb: [40, 200, 60] });
-    await page.waitForSelector('.card[data-file="pyros_00004_.png"]', { timeout: 10_000 });
+    await page.waitForSelector('.card[data-file="pyros_00004_.png"]', { timeout: WAIT_LIMIT_MS });
     assert.deepEqual(await cards(), ['pyros_00004_.png', 'pyros_00003_.png', 'pyros_00002_.png', 'pyros_00001_.png']);
     assert.equal(await page.evaluate('window.marker'), 1, 'the page was not reloaded');
   });

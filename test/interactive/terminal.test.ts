@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { createInterface, type Interface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedTerminal } from '../../src/cli/interactive/terminal.ts';
 import { createDisplay, type Display } from '../../src/ui/index.ts';
 import { FakeJob, node } from '../ui/fixtures/fake-job.ts';
 import { VirtualTerminal } from '../ui/fixtures/virtual-terminal.ts';
+import { until } from '../support/wait.ts';
 
 const PROMPT = 'pyros> ';
 const sampler = node('3', 'KSampler');
@@ -49,9 +49,10 @@ function screen(vt: VirtualTerminal): string[] {
   return lines;
 }
 
+/** Types `text` and waits until readline has taken all of it in. */
 async function type(r: Rig, text: string): Promise<void> {
   r.input.write(text);
-  await sleep(5);
+  await until(() => r.input.readableLength === 0 && r.input.writableLength === 0, undefined, `readline to read ${JSON.stringify(text)}`);
 }
 
 function startJob(r: Rig, step: number): FakeJob {
@@ -66,9 +67,10 @@ function startJob(r: Rig, step: number): FakeJob {
   return job;
 }
 
-async function frame(): Promise<void> {
-  // The display draws at most one frame per spinner interval.
-  await sleep(120);
+/** Waits for the next frame of the display (the spinner turns on its own, so one comes). */
+async function frame(r: Rig): Promise<void> {
+  const writes = r.display.stats().writes;
+  await until(() => r.display.stats().writes > writes, undefined, 'a frame');
 }
 
 describe('the prompt and the live display on one terminal', () => {
@@ -85,7 +87,7 @@ describe('the prompt and the live display on one terminal', () => {
     assert.deepEqual(screen(r.vt), [PROMPT.trimEnd()]);
     await type(r, 'a red f');
     const job = startJob(r, 4);
-    await frame();
+    await frame(r);
     let lines = screen(r.vt);
     assert.equal(lines.at(-1), `${PROMPT}a red f`);
     assert.match(lines.at(-2) ?? '', /elapsed/);
@@ -95,7 +97,7 @@ describe('the prompt and the live display on one terminal', () => {
     await type(r, 'ox');
     for (let step = 5; step <= 12; step++) {
       job.emit('progress', { node: sampler, value: step, max: 20 });
-      await frame();
+      await frame(r);
       lines = screen(r.vt);
       assert.equal(lines.at(-1), `${PROMPT}a red fox`);
       assert.equal(lines.filter((line) => line.includes('Running KSampler')).length, 1, 'no torn copies of the status');
@@ -107,10 +109,10 @@ describe('the prompt and the live display on one terminal', () => {
 
   it('prints log lines and the submitted line above the area, and the prompt comes back empty', async () => {
     const job = startJob(r, 3);
-    await frame();
+    await frame(r);
     r.display.log('a note from the job');
     await type(r, 'next prompt\r');
-    await frame();
+    await frame(r);
     const lines = screen(r.vt);
     assert.deepEqual(r.lines, ['next prompt']);
     const status = lines.findIndex((line) => line.includes('Running KSampler'));
@@ -120,8 +122,8 @@ describe('the prompt and the live display on one terminal', () => {
     assert.deepEqual([r.vt.x, r.vt.y], [PROMPT.length, lines.length - 1]);
 
     job.resolve();
+    // The display's own reaction to the result was registered first (attach), so it has run.
     await job.result;
-    await sleep(0);
     r.display.stop({ outcome: 'done', lines: ['✔ saved images/pyros_00001_.png'] });
     r.terminal.print('done: 1 file saved');
     const after = screen(r.vt);
@@ -132,12 +134,12 @@ describe('the prompt and the live display on one terminal', () => {
 
   it('keeps a prompt that wraps over two rows whole while frames are drawn', async () => {
     const job = startJob(r, 2);
-    await frame();
+    await frame(r);
     const long = 'a very long prompt that goes on and on past the edge of the window';
     await type(r, long);
     for (let step = 3; step <= 6; step++) {
       job.emit('progress', { node: sampler, value: step, max: 20 });
-      await frame();
+      await frame(r);
     }
     const lines = screen(r.vt);
     const full = `${PROMPT}${long}`;
@@ -147,7 +149,7 @@ describe('the prompt and the live display on one terminal', () => {
     // Moving the cursor to the start of the line and redrawing keeps readline's idea of the rows.
     await type(r, '\x01');
     job.emit('progress', { node: sampler, value: 7, max: 20 });
-    await frame();
+    await frame(r);
     assert.deepEqual(screen(r.vt).slice(-2), [full.slice(0, 60).trimEnd(), full.slice(60)]);
     assert.deepEqual([r.vt.x, r.vt.y], [PROMPT.length, screen(r.vt).length - 2]);
   });
@@ -157,9 +159,9 @@ describe('the prompt and the live display on one terminal', () => {
     r.terminal.print('second\nmessage');
     assert.deepEqual(screen(r.vt), ['first message', 'second', 'message', PROMPT.trimEnd()]);
     startJob(r, 1);
-    await frame();
+    await frame(r);
     await type(r, '\x0c');
-    await frame();
+    await frame(r);
     const lines = screen(r.vt);
     assert.equal(lines[0], 'first message', 'the screen was not cleared');
     assert.equal(lines.at(-1), PROMPT.trimEnd());

@@ -51,6 +51,17 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
   let dir = '';
   let output = '';
   let sim: Awaited<ReturnType<typeof startSim>> | undefined;
+  /** While set, samplers wait for it before they run (their node shows as running meanwhile). */
+  let samplersHeld: { released: Promise<void>; release: () => void } | undefined;
+  const holdSamplers = (): void => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    samplersHeld = { released, release };
+  };
+  const releaseSamplers = (): void => {
+    samplersHeld?.release();
+    samplersHeld = undefined;
+  };
   let broken = false;
   // The stages share one session: once one fails, the later ones fail at once.
   function stage(title: string, body: () => Promise<void>): void {
@@ -73,7 +84,7 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     });
 
   before(async () => {
-    sim = await startSim({ port: 0, stepMs: 60, previews: true });
+    sim = await startSim({ port: 0, stepMs: 60, previews: true, hooks: { onNodeStart: (node) => (node.classType === 'KSampler' ? samplersHeld?.released : undefined) } });
     dir = mkdtempSync(join(tmpdir(), 'pyros-interactive-tmux-'));
     output = join(dir, 'images');
     // A stand-in for the system's opener: writes down what it was asked to open.
@@ -148,14 +159,16 @@ describe('interactive mode in a real terminal (tmux)', { skip: hasTmux ? false :
     type('/count 2');
     keys('Enter');
     await waitFor('the count', () => capture().includes('Each prompt now runs 2 jobs.'));
+    // Job 2 stays at its sampler until the third prompt is queued, however slow the machine.
+    holdSamplers();
     type('two foxes in the snow');
     keys('Enter');
-    await waitFor('job 2 running', () => capture().some((line) => /\[job 2\] Running/.test(line)));
+    await waitFor('job 2 running', () => capture().some((line) => /\[job 2\] Running KSampler/.test(line)));
     type('/count 1');
     keys('Enter');
     type('a third one');
     keys('Enter');
-    await waitFor('the queued note', () => capture(true).includes('job 4 queued (2 ahead)'));
+    await waitFor('the queued note', () => capture(true).includes('job 4 queued (2 ahead)')).finally(releaseSamplers);
     const lines = await jobsEnded(4);
     assert.equal(count(lines, /^✔ \[job [234]\] Done in/), 3);
     assert.deepEqual(images(), ['pyros_00001_.png', 'pyros_00002_.png', 'pyros_00003_.png', 'pyros_00004_.png']);

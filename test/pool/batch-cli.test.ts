@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { NodeError, startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
 import { spawn } from 'node:child_process';
 import { closedPort, PYROS_BIN, runPyros } from '../support/cli.ts';
+import { WAIT_LIMIT_MS } from '../support/wait.ts';
 import { smallWorkflow } from './helpers.ts';
 
 describe('pyros run --count over a pool', () => {
@@ -90,7 +91,7 @@ describe('pyros run --count over a pool', () => {
     const ok = await runPyros(['run', workflowFile, '--count', '2', '--server', dead, '--server', sims[0]!.url, '-o', join(root, 'dead')]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stderr, /down \(connection refused\)/);
-    const none = await runPyros(['run', workflowFile, '--count', '2', '--server', dead, '-o', join(root, 'none')], { timeoutMs: 15_000 });
+    const none = await runPyros(['run', workflowFile, '--count', '2', '--server', dead, '-o', join(root, 'none')]);
     assert.equal(none.code, 3, none.stderr);
     assert.match(none.stdout, /✖ Cannot connect to ComfyUI at http:\/\/127\.0\.0\.1:\d+: connection refused/);
   });
@@ -100,7 +101,7 @@ describe('pyros run --count over a pool', () => {
     try {
       const urls = await new Promise<string[]>((resolve, reject) => {
         let out = '';
-        const timer = setTimeout(() => reject(new Error(`sim did not start: ${out}`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`sim did not start: ${out}`)), WAIT_LIMIT_MS);
         sim.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           const found = [...out.matchAll(/listening on (http:\/\/\S+)/g)].map((m) => m[1] as string);

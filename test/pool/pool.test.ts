@@ -6,7 +6,9 @@ import { Pool, type PoolJob } from '../../src/client/pool.ts';
 import { isPyrosError, type PyrosError } from '../../src/errors.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
 import { closedPort } from '../support/cli.ts';
-import { download, sleep, smallWorkflow, startSims, until } from './helpers.ts';
+import { gate } from '../support/faults.ts';
+import { WAIT_LIMIT_MS } from '../support/wait.ts';
+import { download, smallWorkflow, startSims, until } from './helpers.ts';
 
 const FAST = { probeTimeoutMs: 1_000, retryBaseMs: 100, retryMaxMs: 400, pingIntervalMs: 500, quietCheckMs: 500 } as const;
 
@@ -31,10 +33,13 @@ describe('Pool', () => {
   });
 
   it('sends each job to the live server with the fewest jobs ahead, counting other clients’ prompts', async () => {
-    const sims = await startSims(3, { stepMs: 2 });
+    // Another client keeps the first server busy until the pool's jobs are done.
+    const busyUntilDone = gate();
+    const busy = await startSim({ port: 0, stepMs: 2, previews: false, hooks: { onNodeStart: () => busyUntilDone.wait() } });
+    const [a, b] = (await startSims(2, { stepMs: 2 })) as [SimServer, SimServer];
+    const sims = [busy, a, b];
     cleanups.push(() => Promise.all(sims.map((sim) => sim.close())));
-    const [busy, a, b] = sims as [SimServer, SimServer, SimServer];
-    // Another client keeps the first server busy for a while.
+    cleanups.push(() => busyUntilDone.open());
     const other = new Client({ server: busy.url });
     cleanups.push(() => other.close());
     const foreign = [1, 2, 3].map((seed) => other.run(smallWorkflow(seed, { steps: 60 })));
@@ -46,6 +51,7 @@ describe('Pool', () => {
     pool.on('dispatched', (info) => order.push(info.server));
     const jobs = Array.from({ length: 4 }, (_, i) => pool.run(smallWorkflow(100 + i)));
     const results = await Promise.all(jobs.map((job) => job.result));
+    busyUntilDone.open();
     assert.equal(order.length, 4);
     assert.ok(!order.includes(busy.url), `no job for the server with three foreign prompts ahead: ${order.join(', ')}`);
     assert.deepEqual(new Set(order), new Set([a.url, b.url]), 'both idle servers took work');
@@ -54,22 +60,29 @@ describe('Pool', () => {
   });
 
   it('gives work to a server that joins a slow pool at once', async () => {
-    const [slow, fresh] = await startSims(2);
+    // The slow server finishes nothing until the new one has taken a job: waiting for it would never end.
+    const slowUntilFreshWorks = gate();
+    const slow = await startSim({ port: 0, stepMs: 1, previews: false, hooks: { onNodeStart: ({ classType }) => (classType === 'SaveImage' ? slowUntilFreshWorks.wait() : undefined) } });
+    const [fresh] = await startSims(1);
     cleanups.push(() => Promise.all([slow, fresh].map((sim) => sim?.close())));
-    const pool = new Pool({ servers: [slow!.url], ...FAST });
+    cleanups.push(() => slowUntilFreshWorks.open());
+    const pool = new Pool({ servers: [slow.url], ...FAST });
     cleanups.push(() => pool.close());
     const jobs = Array.from({ length: 6 }, (_, i) => pool.run(smallWorkflow(200 + i, { steps: 40 })));
     await new Promise<void>((resolve) => jobs[0]!.once('started', () => resolve()));
-    const joinedAt = Date.now();
-    pool.add(fresh!.url);
-    const firstOnFresh = await new Promise<number>((resolve) => {
+    let slowFinished = 0;
+    for (const job of jobs) void job.result.then((result) => (slowFinished += result.server === slow.url ? 1 : 0), () => undefined);
+    const onFresh = new Promise<void>((resolve) => {
       pool.on('dispatched', (info) => {
-        if (info.server === fresh!.url) resolve(Date.now());
+        if (info.server === fresh!.url) resolve();
       });
     });
+    pool.add(fresh!.url);
+    await onFresh;
+    assert.equal(slowFinished, 0, 'the new server took a job while the slow one had finished none');
+    slowUntilFreshWorks.open();
     const firstDone = await jobs[0]!.result;
-    assert.equal(firstDone.server, slow!.url);
-    assert.ok(firstOnFresh - joinedAt < 1_000, 'the new server took a job without waiting for the slow one');
+    assert.equal(firstDone.server, slow.url);
     const results = await Promise.all(jobs.map((job) => job.result));
     assert.ok(results.some((r) => r.server === fresh!.url));
   });
@@ -158,48 +171,55 @@ describe('Pool', () => {
     hooks.onNodeStart = ({ classType }) => {
       if (frozen || classType !== 'SaveImage') return;
       frozen = true;
-      // It stops answering, but finishes the prompt meanwhile, and answers again later.
+      // It stops answering, but finishes the prompt meanwhile, and answers again once its job has moved.
       flaky.freeze();
-      setTimeout(() => flaky.thaw(), 2_500);
     };
     const pool = new Pool({ servers: [flaky.url, healthy!.url], ...FAST, depth: 1 });
     cleanups.push(() => pool.close());
+    pool.on('moved', () => flaky.thaw());
     const duplicates: { server: string; promptId: string }[] = [];
     pool.on('duplicate', (info) => duplicates.push({ server: info.server, promptId: info.promptId }));
     const jobs = Array.from({ length: 2 }, (_, i) => pool.run(smallWorkflow(700 + i, { steps: 2 })));
     const results = await Promise.all(jobs.map((job) => job.result));
     const moved = results.flatMap((r) => r.attempts.filter((a) => a.outcome === 'moved'));
     assert.equal(moved.length, 1);
-    await until(() => duplicates.length > 0, 10_000, 'the duplicate report');
+    await until(() => duplicates.length > 0, WAIT_LIMIT_MS, 'the duplicate report');
     assert.deepEqual(duplicates, [{ server: flaky.url, promptId: moved[0]!.promptId }]);
   });
 
   it('takes a server back when it returns after a crash', async () => {
     const hooks: SimHooks = {};
     let victim = await startSim({ port: 0, stepMs: 1, previews: false, hooks });
-    const steady = await startSim({ port: 0, stepMs: 5, previews: false });
+    // The other server finishes nothing until the returning one has taken a job: work is left for it.
+    const steadyHeld = gate();
+    const steady = await startSim({ port: 0, stepMs: 5, previews: false, hooks: { onNodeStart: ({ classType }) => (classType === 'SaveImage' ? steadyHeld.wait() : undefined) } });
+    cleanups.push(() => steadyHeld.open());
     const port = victim.port;
     const dataDir = victim.dataDir;
     cleanups.push(() => Promise.all([victim.close(), steady.close()]));
+    const states: string[] = [];
     let restarted = false;
     hooks.onNodeStart = async ({ classType }) => {
       if (restarted || classType !== 'SaveImage') return;
       restarted = true;
+      // Back once the pool has seen it down.
       void victim.kill().then(async () => {
-        await sleep(300);
+        await until(() => states.includes('down'), WAIT_LIMIT_MS, 'the pool to see the crash');
         victim = await startSim({ port, dataDir, stepMs: 1, previews: false });
       });
       await new Promise<never>(() => undefined);
     };
     const pool = new Pool({ servers: [`http://127.0.0.1:${port}`, steady.url], ...FAST });
     cleanups.push(() => pool.close());
-    const states: string[] = [];
     let afterReturn = 0;
     pool.on('server', (info) => {
       if (info.index === 0 && states.at(-1) !== info.state) states.push(info.state);
     });
     pool.on('dispatched', (info) => {
-      if (info.server === `http://127.0.0.1:${port}` && states.join() === 'up,down,up') afterReturn += 1;
+      if (info.server === `http://127.0.0.1:${port}` && states.join() === 'up,down,up') {
+        afterReturn += 1;
+        steadyHeld.open();
+      }
     });
     const jobs = Array.from({ length: 16 }, (_, i) => pool.run(smallWorkflow(400 + i, { steps: 20 })));
     const results = await Promise.all(jobs.map((job) => job.result));
@@ -209,8 +229,11 @@ describe('Pool', () => {
   });
 
   it('fails the jobs it still follows when it is closed', async () => {
-    const [sim] = await startSims(1, { stepMs: 20 });
+    // The running job never gets to its end before the pool is closed.
+    const held = gate();
+    const [sim] = await startSims(1, { stepMs: 20, hooks: { onNodeStart: ({ classType }) => (classType === 'SaveImage' ? held.wait() : undefined) } });
     cleanups.push(() => sim!.close());
+    cleanups.push(() => held.open());
     const pool = new Pool({ servers: [sim!.url], ...FAST });
     const running = pool.run(smallWorkflow(800, { steps: 50 }));
     const waiting = pool.run(smallWorkflow(801));
@@ -251,7 +274,7 @@ describe('Pool', () => {
     assert.equal(job.attempts.length, 1);
   });
 
-  it('runs everything on the others when a server is never up, and fails fast when none is', async () => {
+  it('runs everything on the others when a server is never up, and fails fast when none is', { timeout: 120_000 }, async (t) => {
     const sim = await startSim({ port: 0, stepMs: 1, previews: false });
     cleanups.push(() => sim.close());
     const dead = `http://127.0.0.1:${await closedPort()}`;
@@ -262,17 +285,19 @@ describe('Pool', () => {
     assert.equal(pool.servers()[0]?.state, 'down');
     assert.match(pool.servers()[0]?.reason ?? '', /connection refused/);
 
-    const nowhere = new Pool({ servers: [dead, `http://127.0.0.1:${await closedPort()}`], ...FAST });
+    const deadToo = `http://127.0.0.1:${await closedPort()}`;
+    // The clock stands still (no probe retried, no waiting limit reached): the job fails at once.
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+    const nowhere = new Pool({ servers: [dead, deadToo], ...FAST, unavailableMs: 3_600_000 });
     cleanups.push(() => nowhere.close());
-    const started = Date.now();
     const failure = await nowhere.run(smallWorkflow(1)).result.then(
       () => undefined,
       (error: unknown) => error,
     );
+    t.mock.timers.reset();
     assert.ok(isPyrosError(failure) && failure.kind === 'connection', String(failure));
     assert.equal(failure.reason, 'unavailable');
     assert.deepEqual(failure.fields.servers?.map((entry) => entry.server), nowhere.servers().map((info) => info.server));
     assert.match((failure as Error).message, /No server of the pool is reachable/);
-    assert.ok(Date.now() - started < 5_000);
   });
 });

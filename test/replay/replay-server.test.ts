@@ -70,13 +70,27 @@ class Listener {
     }
   }
 
+  /**
+   * Resolves once a round trip on the socket (ping, pong) brings no new frame: whatever the
+   * server was about to send on its own has arrived.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      const before = this.frames.length;
+      await new Promise<void>((resolve) => {
+        this.ws.once('pong', () => resolve());
+        this.ws.ping();
+      });
+      if (this.frames.length === before) return;
+    }
+  }
+
   texts(type?: string): Record<string, unknown>[] {
     return this.frames.flatMap((f) => (f.text && (type === undefined || f.text.type === type) ? [f.text.data] : []));
   }
 }
 
 const isTerminal = (promptId: string) => (frame: Frame) => frame.text?.type === 'executing' && frame.text.data.node === null && frame.text.data.prompt_id === promptId;
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 async function withReplay(scenario: string, run: (replay: ReplayServer) => Promise<void>, options?: Parameters<typeof startReplay>[1]): Promise<void> {
   const replay = await startReplay(scenario, options);
@@ -93,7 +107,7 @@ describe('replay server', () => {
     await withReplay('a_success', async (replay) => {
       const socket = new Listener(replay, 'my-client');
       await socket.opened();
-      await settle();
+      await socket.settled();
       assert.equal(socket.frames.length, 0, 'nothing is sent before POST /prompt');
 
       const accepted = await request(replay, 'POST', '/prompt', { prompt: {}, client_id: 'my-client', prompt_id: 'my-prompt' });
@@ -127,7 +141,7 @@ describe('replay server', () => {
       await request(replay, 'POST', '/prompt', { prompt: {}, client_id: 'c', prompt_id: 'running' });
       await request(replay, 'POST', '/prompt', { prompt: { 9: {} }, client_id: 'c', prompt_id: 'pending' });
       await socket.until((f) => f.text?.type === 'progress' && f.text.data.value === 3);
-      await settle();
+      await socket.settled();
       assert.equal(socket.texts('execution_interrupted').length, 0, 'the interrupt frames wait for POST /interrupt');
 
       const queue = (await request(replay, 'GET', '/queue')).json() as { queue_running: unknown[][]; queue_pending: unknown[][] };

@@ -1,6 +1,7 @@
 /** Shared test tools: recorded traffic, a recording WebSocket client, plain HTTP requests. */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
+import { WAIT_LIMIT_MS } from '../support/wait.ts';
 
 const TRAFFIC = new URL('../fixtures/traffic/', import.meta.url);
 
@@ -60,20 +61,20 @@ export class TestSocket {
   }
 
   /** Resolves with the first frame (from index `from`) matching `predicate`. */
-  waitFor(predicate: (frame: WireFrame) => boolean, timeoutMs = 5000, from = 0): Promise<WireFrame> {
+  waitFor(predicate: (frame: WireFrame) => boolean, timeoutMs = WAIT_LIMIT_MS, from = 0): Promise<WireFrame> {
     return this.waitUntil(() => this.frames.slice(from).find(predicate), timeoutMs, 'a matching frame');
   }
 
-  waitForText(predicate: (message: any) => boolean, timeoutMs = 5000): Promise<any> {
+  waitForText(predicate: (message: any) => boolean, timeoutMs = WAIT_LIMIT_MS): Promise<any> {
     return this.waitFor((frame) => frame.text && predicate(frame.json), timeoutMs).then((frame) => (frame as { json: any }).json);
   }
 
-  waitForCount(count: number, timeoutMs = 5000): Promise<void> {
+  waitForCount(count: number, timeoutMs = WAIT_LIMIT_MS): Promise<void> {
     return this.waitUntil(() => (this.frames.length >= count ? true : undefined), timeoutMs, `${count} frames`).then(() => undefined);
   }
 
   /** The `executing {node: null, prompt_id}` that ends a prompt submitted with this client id. */
-  waitForCompletion(promptId: string, timeoutMs = 5000): Promise<any> {
+  waitForCompletion(promptId: string, timeoutMs = WAIT_LIMIT_MS): Promise<any> {
     return this.waitForText((m) => m.type === 'executing' && m.data.node === null && m.data.prompt_id === promptId, timeoutMs);
   }
 

@@ -10,7 +10,6 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 export interface PyrosOptions {
@@ -36,7 +35,6 @@ export interface PyrosProcess {
  * stdin is a pipe left open (for a test that signals it while it runs).
  */
 export function spawnPyros(args: string[], options: PyrosOptions & { openStdin?: boolean } = {}): PyrosProcess {
-  const started = Date.now();
   const piped = options.openStdin === true || options.input !== undefined;
   const child = spawn(process.execPath, [PYROS_BIN, ...args], {
     cwd: options.cwd,
@@ -60,7 +58,7 @@ export function spawnPyros(args: string[], options: PyrosOptions & { openStdin?:
     }, limit);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
+      resolve({ code, stdout, stderr });
     });
   });
   result.catch(() => undefined);

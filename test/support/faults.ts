@@ -15,6 +15,7 @@ import { WebSocket } from 'ws';
 import type { ApiWorkflow } from '../../src/client/types.ts';
 import { startSim, type SimHooks, type SimServer } from '../../src/sim/index.ts';
 import type { CliResult } from './cli.ts';
+import { until } from './wait.ts';
 
 export { closedPort, isolatedEnv, jsonEvents, runPyros, startPyros, type RunningPyros } from './cli.ts';
 
@@ -269,6 +270,23 @@ export function holdNode(nodeId: string, release: Gate, reached?: Gate): SimHook
       if (node.nodeId !== nodeId) return;
       reached?.open();
       await release.wait();
+    },
+  };
+}
+
+/**
+ * Opens `release` once the server has acted on a POST /interrupt (its log says so), so that a node
+ * held by `release` goes on to find the interrupt raised, however slowly the request's body came.
+ */
+export function openOnInterrupt(sim: Pick<FaultSim, 'logs'>, release: Gate): SimHooks {
+  return {
+    onRequest: ({ path }) => {
+      if (path === '/interrupt') {
+        const seen = sim.logs.length;
+        const open = (): void => release.open();
+        until(() => sim.logs.slice(seen).some((line) => /^(Interrupting prompt|Global interrupt|Prompt \S+ is not currently running)/.test(line)), undefined, 'the interrupt').then(open, open);
+      }
+      return false;
     },
   };
 }

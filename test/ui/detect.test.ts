@@ -34,7 +34,8 @@ function fakeTerminal(reply: string | undefined) {
     isTTY: true,
     write(text: string) {
       written.push(text);
-      if (reply !== undefined) setTimeout(() => input.emit('data', Buffer.from(reply, 'latin1')), 5);
+      // The terminal answers a moment after the question, not inside the write.
+      if (reply !== undefined) setImmediate(() => input.emit('data', Buffer.from(reply, 'latin1')));
       return true;
     },
   };
@@ -105,13 +106,21 @@ describe('terminal query', () => {
     assert.equal((await detectPreview({ mode: 'auto', env: {}, stdin: kitty.input, stdout: kitty.output })).protocol, 'kitty');
   });
 
-  it('falls back to half blocks after the time limit when nothing answers', async () => {
+  it('falls back to half blocks after the time limit when nothing answers', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const term = fakeTerminal(undefined);
-    const started = Date.now();
-    const choice = await detectPreview({ mode: 'auto', env: { TERM: 'xterm' }, stdin: term.input, stdout: term.output, timeoutMs: 60 });
+    let settled = false;
+    const detecting = detectPreview({ mode: 'auto', env: { TERM: 'xterm' }, stdin: term.input, stdout: term.output, timeoutMs: 60 }).finally(() => (settled = true));
+    const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await flush();
+    assert.ok(term.written.length > 0, 'the terminal was asked');
+    t.mock.timers.tick(59);
+    await flush();
+    assert.equal(settled, false, 'still waiting just before the limit');
+    t.mock.timers.tick(1);
+    const choice = await detecting;
     assert.equal(choice.protocol, 'blocks');
     assert.match(choice.reason, /did not answer/);
-    assert.ok(Date.now() - started < 1000);
     assert.equal(term.input.isRaw, false);
   });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from '../../src/client/job.ts';
 import { chooseDisplayMode, createDisplay, type JobSource } from '../../src/ui/index.ts';
 import { FakeJob, node } from './fixtures/fake-job.ts';
 import { JPEG_PREVIEW } from './fixtures/frames.ts';
 import { VirtualTerminal } from './fixtures/virtual-terminal.ts';
+import { until } from '../support/wait.ts';
 
 // A real Job is something the display can follow (fails to compile if the two drift apart).
 const jobIsFollowable = (job: Job): JobSource => job;
@@ -37,8 +37,8 @@ async function runJob(job: FakeJob): Promise<void> {
   job.emit('overall', { done: 3, total: 4 });
   job.emit('node', node('8', 'VAE Decode'));
   job.resolve();
+  // The display's own reaction to the result was registered first (attach), so it has run.
   await job.result;
-  await sleep(0);
 }
 
 describe('display mode', () => {
@@ -112,7 +112,11 @@ describe('createDisplay', () => {
     const first = new FakeJob('first-prompt');
     display.attach(first, { label: '1/2' });
     await runJob(first);
-    await sleep(300);
+    // Every frame received is rendered or dropped, and one of them is on the screen.
+    await until(() => {
+      const preview = display.stats().preview;
+      return preview.drawn >= 1 && preview.rendered + preview.dropped + preview.failed === preview.received;
+    }, undefined, 'the preview pipeline to settle');
     const stats = display.stats();
     assert.equal(stats.preview.received, 20);
     assert.ok(stats.preview.drawn >= 1 && stats.preview.drawn <= stats.preview.rendered);
@@ -130,10 +134,9 @@ describe('createDisplay', () => {
     assert.equal(display.model.state.promptId, undefined, 'fresh state for the next job');
     assert.equal(display.model.state.label, '2/2');
     second.emit('submitted', { promptId: 'second-prompt', number: 2, warnings: [] });
-    await sleep(120);
-    assert.match(vt.lines().join('\n'), /\[2\/2\] Queued/);
+    await until(() => /\[2\/2\] Queued/.test(vt.lines().join('\n')), undefined, 'the second job on the screen');
     second.reject(new Error('boom'));
-    await sleep(0);
+    await second.result.catch(() => undefined);
     display.stop({ outcome: 'failed', message: 'Failed: boom' });
     assert.match(vt.lines().join('\n'), /✖ \[2\/2\] Failed: boom/);
     assert.equal(vt.cursorVisible, true);

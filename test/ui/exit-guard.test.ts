@@ -8,7 +8,7 @@ const SHOW_CURSOR = '\x1b[?25h';
 const HIDE_CURSOR = '\x1b[?25l';
 
 function run(how: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'test/ui/fixtures/exit-guard.ts', how], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', 'test/ui/fixtures/exit-guard.ts', how], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 }
 
 describe('terminal restored at the end of the process', () => {

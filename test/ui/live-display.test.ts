@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LiveArea, SYNC_BEGIN, SYNC_END } from '../../src/ui/live-area.ts';
 import { LiveDisplay } from '../../src/ui/live-display.ts';
 import type { RenderedPreview } from '../../src/ui/preview/render.ts';
@@ -51,7 +50,7 @@ describe('live display (virtual terminal)', () => {
     model.node(sampler);
     model.overall({ done: 3, total: 7 });
     for (let value = 1; value <= 10; value++) model.progress({ node: sampler, value, max: 20 });
-    await sleep(200);
+    await until(() => vt.lines().some((line) => line.includes('10/20')), undefined, 'a frame with step 10');
     const screen = vt.lines().filter(Boolean);
     assert.equal(screen.length, 4, screen.join('\n'));
     assert.match(screen[0]!, /^. Running "Sampler" \(KSampler\)$/);
@@ -77,10 +76,10 @@ describe('live display (virtual terminal)', () => {
     display.start();
     model.node(sampler);
     model.progress({ node: sampler, value: 1, max: 4 });
-    await sleep(120);
+    await until(() => writes.join('').includes(' 25%'), undefined, 'the frame with step 1');
     const before = writes.length;
     model.progress({ node: sampler, value: 2, max: 4 });
-    await sleep(120);
+    await until(() => writes.length > before, undefined, 'the frame with step 2');
     const frame = writes.slice(before).join('');
     assert.ok(frame.includes(' 50%'), 'the step row was rewritten');
     assert.ok(!frame.includes('Running'), 'the unchanged status row was not');
@@ -88,12 +87,14 @@ describe('live display (virtual terminal)', () => {
   });
 
   it('prints log lines above the area without leaving copies of it behind', async () => {
-    const { vt, model, display } = liveDisplay(60, 10);
+    const { vt, writes, model, display } = liveDisplay(60, 10);
     display.start();
     model.node(sampler);
     for (let i = 1; i <= 3; i++) {
       display.log(`log line ${i}`);
-      await sleep(20);
+      // A frame of its own (the spinner turns) between two log lines.
+      const logged = writes.length;
+      await until(() => writes.length > logged, undefined, `a frame after log line ${i}`);
     }
     display.log('a long log line that is wider than the terminal and therefore wraps onto the next row');
     const all = [...vt.history, ...vt.lines()];
@@ -114,7 +115,7 @@ describe('live display (virtual terminal)', () => {
     model.submitted({ promptId: '2a6e3ce1-7f4b-4c1e-9d5a-0b8e6f1c2d3e' });
     model.node(node('3', 'A sampler with a title much longer than thirty columns', 'KSamplerAdvanced'));
     model.progress({ node: sampler, value: 3, max: 30 });
-    await sleep(100);
+    await until(() => vt.lines().some((line) => line.includes('3/30')), undefined, 'a frame with step 3');
     for (const line of vt.lines()) assert.ok(textWidth(line) <= 30, line);
     assert.equal(vt.history.length, 0);
     assert.ok(vt.lines().some((line) => line.endsWith('…')));
@@ -127,8 +128,7 @@ describe('live display (virtual terminal)', () => {
     model.node(sampler);
     model.progress({ node: sampler, value: 5, max: 10 });
     model.preview({ mime: 'image/jpeg', image: JPEG_PREVIEW, node: sampler });
-    await until(() => display.stats().preview.drawn === 1);
-    await sleep(100);
+    await until(() => display.stats().preview.drawn === 1, undefined, 'the preview drawn');
     const lines = vt.lines();
     const previewRows = lines.filter((line) => line.includes('▀'));
     // The 8-row minimum preview leaves room for 5 rows above the 4 status rows: cropped to 5.
@@ -144,15 +144,14 @@ describe('live display (virtual terminal)', () => {
     const { vt, model, display } = liveDisplay(40, 10);
     display.start();
     model.node(sampler);
-    await sleep(50);
+    await until(() => vt.lines().some((line) => line.includes('Running')), undefined, 'a frame with the node');
     display.stop({ clear: true });
     assert.deepEqual(vt.lines().filter(Boolean), []);
     assert.equal(vt.cursorVisible, true);
     model.reset();
     model.setPhase('connecting', { text: 'server' });
     display.start();
-    await sleep(50);
-    assert.match(vt.lines().filter(Boolean)[0]!, /Connecting to server/);
+    assert.match(vt.lines().filter(Boolean)[0]!, /Connecting to server/, 'start() draws a frame at once');
     display.dispose();
   });
 });

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { encodeBlocks } from '../../src/ui/preview/blocks.ts';
 import { decodeImage } from '../../src/ui/preview/decode.ts';
 import { textWidth } from '../../src/ui/text.ts';
+import { until, WAIT_LIMIT_MS } from '../support/wait.ts';
 import { JPEG_PREVIEW } from './fixtures/frames.ts';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -77,20 +77,24 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
     });
   }
 
-  async function reach(name: string): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const path = join(dir, 'state.json');
-      if (existsSync(path)) {
-        const state = JSON.parse(readFileSync(path, 'utf8') || '{}') as Record<string, unknown>;
-        if (state.name === name) {
-          await sleep(150); // a few frames after the checkpoint
-          return state;
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`the session did not reach "${name}":\n${capture().join('\n')}`);
-      await sleep(20);
-    }
+  /**
+   * Waits until the session reaches checkpoint `name` and tmux shows what it drew there: the
+   * session waits for its own frame, but tmux reads the terminal's output in its own time.
+   */
+  async function reach(name: string, shown: (lines: string[]) => boolean): Promise<Record<string, unknown>> {
+    const path = join(dir, 'state.json');
+    let state: Record<string, unknown> = {};
+    const failure = (): string => `the session did not reach "${name}" (last: ${String(state.name)}):\n${capture().join('\n')}\n${existsSync(join(dir, 'stderr')) ? readFileSync(join(dir, 'stderr'), 'utf8') : ''}`;
+    await until(() => {
+      if (existsSync(path)) state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      return state.name === name;
+    }, WAIT_LIMIT_MS, `checkpoint ${name}`).catch(() => {
+      throw new Error(failure());
+    });
+    await until(() => shown(capture()), WAIT_LIMIT_MS, `the screen at ${name}`).catch(() => {
+      throw new Error(`tmux did not show the "${name}" frame:\n${capture().join('\n')}`);
+    });
+    return state;
   }
 
   const proceed = (name: string): void => writeFileSync(join(dir, `go-${name}`), '');
@@ -111,7 +115,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('shows the queue position and the warning above the live area', async () => {
-    await reach('queued');
+    await reach('queued', (lines) => lines.some((line) => line.includes('Queued at position 2 of 3')));
     const lines = capture();
     assert.ok(lines.includes('⚠ Save: output skipped'), lines.join('\n'));
     assert.ok(lines.some((line) => /^. Queued at position 2 of 3 \(1 running\)$/.test(line)));
@@ -122,7 +126,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('shows the preview, the node, both bars and the time left', async () => {
-    await reach('running');
+    await reach('running', (lines) => lines.some((line) => line.includes('13/25')) && lines.some((line) => line === '▀'.repeat(48)));
     const lines = capture();
     assertFits(lines, 80);
     const status = lines.findIndex((line) => line.includes('Running "Sampler with a rather long title for the status line" (KSampler)'));
@@ -145,14 +149,25 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('keeps up with a burst of 500 previews by drawing only a few', async (t) => {
-    const state = (await reach('burst')) as { stats: { preview: Record<string, number> }; before: Record<string, number>; maxLagMs: number; burstMs: number };
+    const state = (await reach('burst', (lines) => lines.some((line) => / 88%  22\/25/.test(line)))) as {
+      stats: { preview: Record<string, number> };
+      before: Record<string, number>;
+      decodedWhileTakingIn: number;
+      turns: number;
+      maxLagMs: number;
+      burstMs: number;
+    };
     const preview = state.stats.preview;
     t.diagnostic(`burst: ${JSON.stringify({ received: preview.received, rendered: preview.rendered, drawn: preview.drawn, dropped: preview.dropped, decodeMeanMs: (preview.decode as unknown as { meanMs: number }).meanMs, maxLagMs: Math.round(state.maxLagMs), burstMs: Math.round(state.burstMs) })}`);
     assert.equal(preview.received, (state.before.received ?? 0) + 500);
     assert.equal(preview.failed, 0);
-    assert.ok(preview.drawn! >= 1 && preview.drawn! <= 10, `drawn ${preview.drawn}`);
     assert.equal(preview.rendered! + preview.dropped!, preview.received);
-    assert.ok(state.maxLagMs < 150, `the event loop stalled for ${state.maxLagMs} ms`);
+    // What keeps the socket flowing: no frame is decoded while the events come in, and at most one
+    // frame is rendered per turn of the event loop (the 8 per second pace: test/ui/pipeline.test.ts).
+    assert.equal(state.decodedWhileTakingIn, 0, 'no preview decoded inside the event handlers');
+    const renderedInBurst = preview.rendered! - (state.before.rendered ?? 0);
+    assert.ok(renderedInBurst >= 1 && renderedInBurst <= state.turns + 1, `rendered ${renderedInBurst} of 500 in ${state.turns} turns`);
+    assert.ok(preview.drawn! >= 1 && preview.drawn! <= preview.rendered!, `drawn ${preview.drawn}`);
     const lines = capture();
     assert.ok(lines.some((line) => / 88%  22\/25/.test(line)), lines.join('\n'));
     tmux('resize-window', '-t', session, '-x', '80', '-y', '10');
@@ -160,7 +175,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('crops the preview from the top when the window gets short, keeping the bars', async () => {
-    await reach('small');
+    await reach('small', (lines) => lines.length === 10 && lines.filter((line) => line.includes('▀')).length === 6);
     const lines = capture();
     assert.equal(lines.length, 10, lines.join('\n'));
     assertFits(lines, 80);
@@ -180,7 +195,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('fits a narrower window after a resize', async () => {
-    await reach('narrow');
+    await reach('narrow', (lines) => lines.some((line) => line.includes('Running "Sampler') && line.endsWith('…')));
     const lines = capture();
     assertFits(lines, 60);
     const status = lines.findIndex((line) => line.includes('Running "Sampler'));
@@ -192,7 +207,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('prints a log line above the live area without tearing it', async () => {
-    await reach('logged');
+    await reach('logged', (lines) => lines.includes('a line logged above the live area'));
     const all = capture({ history: true });
     assert.equal(all.filter((line) => line === 'a line logged above the live area').length, 1);
     const lines = capture();
@@ -204,7 +219,7 @@ describe('live display in a real terminal (tmux)', { skip: hasTmux ? false : 'tm
   });
 
   stage('ends with the final frame, the saved files and a visible cursor', async () => {
-    await reach('done');
+    await reach('done', (lines) => lines.some((line) => /^✔ Done in /.test(line)) && lines.some((line) => line.endsWith('images/pyros_00002_.png')));
     const lines = capture();
     assertFits(lines, 60);
     const done = lines.findIndex((line) => /^✔ Done in \d+\.\ds$/.test(line));

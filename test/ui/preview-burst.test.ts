@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '../../src/client/client.ts';
 import { startSim, type SimServer } from '../../src/sim/index.ts';
 import { createDisplay } from '../../src/ui/index.ts';
+import { until } from '../support/wait.ts';
 
 const STEPS = 500;
 
@@ -48,6 +49,8 @@ describe('a burst of 500 previews during a job', () => {
       job.on('preview', () => previews++);
       display.attach(job);
       const result = await job.result;
+      // The display draws on its own time: the job may end before the first preview is on screen.
+      await until(() => display.stats().preview.drawn >= 1, undefined, 'a preview drawn');
       display.stop({ outcome: 'done' });
 
       assert.deepEqual(steps, Array.from({ length: STEPS }, (_, i) => i + 1), 'every progress message, in order');
