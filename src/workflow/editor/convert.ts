@@ -59,6 +59,8 @@ class Converter {
   readonly #scopes = new Map<string, GraphScope>();
   readonly #missing = new Map<string, MissingNodeClass>();
   #replacementNodes: ReplacementNode[] | undefined;
+  /** Why the last input resolved to nothing, when that leaves the input out. */
+  #miss: Pick<DroppedInput, 'reason' | 'detail'> | undefined;
 
   constructor(workflow: EditorWorkflow, objectInfo: ObjectInfo, options: ConvertOptions) {
     this.#workflow = workflow;
@@ -225,8 +227,13 @@ class Converter {
       inputs[widget.name] = wrapArray(this.#serializeWidget(unit, widget.name, widget.dynamicPrompts, unit.widgetValues.get(widget.name)));
     }
     unit.inputs.forEach((input, slot) => {
+      this.#miss = undefined;
       const resolved = this.#resolveInput(unit, slot, new Set());
-      if (!resolved) return;
+      if (!resolved) {
+        const miss = this.#miss as Pick<DroppedInput, 'reason' | 'detail'> | undefined;
+        if (miss) this.#report.droppedInputs.push({ id: unit.id, input: input.name, ...miss });
+        return;
+      }
       inputs[input.name] = 'value' in resolved ? wrapArray(resolved.value) : [resolved.originId, resolved.slot];
     });
     return inputs;
@@ -288,14 +295,20 @@ class Converter {
 
   #resolveOutput(unit: Unit, slot: number, type: unknown, visited: Set<string>): Resolved | undefined {
     visit(visited, `${unit.scope.id}:${unit.id}[O]${slot}`, unit);
-    if (unit.mode === MODE_NEVER) return undefined;
+    if (unit.mode === MODE_NEVER) {
+      this.#miss = { reason: 'source-muted', detail: `node ${unit.id}` };
+      return undefined;
+    }
     if (unit.mode === MODE_BYPASS) {
       const index = bypassSlot(unit, slot, type);
+      if (index === -1) this.#miss = { reason: 'no-matching-bypass-input', detail: `node ${unit.id} has no ${String(type)} input` };
       return index === -1 ? undefined : this.#resolveInput(unit, index, visited);
     }
     if (unit.kind === 'subgraph') return this.#resolveSubgraphOutput(unit, slot, type, visited);
     if (unit.kind === 'frontend') {
-      return unit.inputs[slot] && unit.inputs[slot].link !== null ? this.#resolveInput(unit, slot, visited, type) : undefined;
+      if (unit.inputs[slot] && unit.inputs[slot].link !== null) return this.#resolveInput(unit, slot, visited, type);
+      if (unit.node.type !== 'PrimitiveNode') this.#miss = { reason: 'no-source', detail: `${unit.node.type} ${unit.id} has nothing connected` };
+      return undefined;
     }
     return { originId: unit.id, slot };
   }

@@ -5,3 +5,4 @@ export { MissingNodeClassesError, type MissingNodeClass } from './errors.ts';
 export type { ConversionReport, DroppedInput, NodeMention } from './report.ts';
 export { processDynamicPrompt } from './dynamic-prompt.ts';
 export type { EditorWorkflow, EditorNode } from './types.ts';
+export { cachedDefinitions, definitionsCachePath, type DefinitionsCacheKey } from './definitions-cache.ts';

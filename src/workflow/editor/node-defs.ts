@@ -85,6 +85,8 @@ function buildLayout(classType: string, def: Record<string, unknown>): NodeLayou
     const isWidget = !forceInput && (VALUE_WIDGET_TYPES.has(entry.type) || CUSTOM_WIDGET_TYPES.has(entry.type));
     const control = entry.options.control_after_generate;
     if (isWidget || forceInput) forceInputSlots.push(forceInput, ...(control ? [false] : []));
+    // The editor gives INT inputs named seed or noise_seed a control widget even when the server does not ask for one.
+    const hasControl = entry.type === 'INT' ? (control ?? ['seed', 'noise_seed'].includes(entry.name)) : control;
     if (!isWidget) {
       sockets.push({ name: entry.name, type: entry.type });
       continue;
@@ -98,12 +100,18 @@ function buildLayout(classType: string, def: Record<string, unknown>): NodeLayou
       defaultValue: defaultValue(entry),
       dynamicPrompts: entry.type === 'STRING' && entry.options.dynamicPrompts === true,
     });
-    if (control) {
-      const name = typeof control === 'string' ? control : 'control_after_generate';
-      widgets.push({ name, type: 'COMBO', stored: true, sent: false, defaultValue: 'randomize', dynamicPrompts: false });
+    if (hasControl) {
+      widgets.push(unsent('control_after_generate', typeof control === 'string' ? control : entry.type === 'FLOAT' ? 'fixed' : 'randomize'));
+      // A combo's control also stores the filter applied to its list.
+      if (entry.type === 'COMBO') widgets.push(unsent('control_filter_list', ''));
     }
+    if (entry.type === 'COMBO' && isObject(entry.options.remote) && entry.options.remote.refresh_button === true) {
+      widgets.push(unsent('Auto-refresh after generation', false));
+      widgets.push({ name: 'refresh', type: 'BUTTON', stored: true, sent: true, defaultValue: 'refresh', dynamicPrompts: false });
+    }
+    if (entry.type === 'AUDIO_RECORD') widgets.push(unsent('audio', ''));
     if (UPLOAD_OPTIONS.some((option) => entry.options[option] === true)) {
-      uploads.push({ name: 'upload', type: 'BUTTON', stored: true, sent: false, defaultValue: undefined, dynamicPrompts: false });
+      uploads.push(unsent('upload', undefined));
     }
   }
   return {
@@ -114,6 +122,11 @@ function buildLayout(classType: string, def: Record<string, unknown>): NodeLayou
     outputs: Array.isArray(def.output) ? def.output.map((type) => (Array.isArray(type) ? 'COMBO' : String(type))) : [],
     forceInputSlots,
   };
+}
+
+/** A widget of the editor's own (control, upload button …): its value is stored in the workflow but not sent. */
+function unsent(name: string, defaultValue: unknown): WidgetSpec {
+  return { name, type: 'BUTTON', stored: true, sent: false, defaultValue, dynamicPrompts: false };
 }
 
 function inputEntries(def: Record<string, unknown>): InputEntry[] {

@@ -11,7 +11,7 @@ export interface DroppedInput {
   /** The node whose input was left out. */
   id: string;
   input: string;
-  reason: 'missing-node' | 'missing-link' | 'source-not-sent' | 'no-matching-bypass-input';
+  reason: 'missing-node' | 'missing-link' | 'source-not-sent' | 'source-muted' | 'no-matching-bypass-input' | 'no-source';
   /** The link or node that could not be followed. */
   detail: string;
 }

@@ -4,7 +4,7 @@
  * would give it after loading the workflow.
  */
 import { isObject } from './detect.ts';
-import type { NodeDefinitions, NodeLayout } from './node-defs.ts';
+import type { NodeDefinitions, NodeLayout, WidgetSpec } from './node-defs.ts';
 import type { GraphScope } from './scope.ts';
 import type { EditorNode, EditorSlotInput } from './types.ts';
 
@@ -90,11 +90,13 @@ function linkOf(input: EditorSlotInput | undefined): number | null {
 
 /** Assigns `widgets_values` to the widgets that store a value, in order, as the editor does on load. */
 function classWidgetValues(node: EditorNode, layout: NodeLayout): Map<string, unknown> {
+  // Keyed by name: when an editor widget shares the name of a sent one, the sent one keeps the name.
   const values = new Map<string, unknown>();
-  for (const widget of layout.widgets) values.set(widget.name, widget.defaultValue);
+  const owns = (widget: WidgetSpec) => widget.sent || !layout.widgets.some((other) => other.sent && other.name === widget.name);
+  for (const widget of layout.widgets) if (owns(widget)) values.set(widget.name, widget.defaultValue);
   const stored = node.widgets_values;
   if (isObject(stored)) {
-    for (const widget of layout.widgets) if (Object.hasOwn(stored, widget.name)) values.set(widget.name, stored[widget.name]);
+    for (const widget of layout.widgets) if (owns(widget) && Object.hasOwn(stored, widget.name)) values.set(widget.name, stored[widget.name]);
     return values;
   }
   if (!Array.isArray(stored)) return values;
@@ -103,7 +105,8 @@ function classWidgetValues(node: EditorNode, layout: NodeLayout): Map<string, un
   for (const widget of layout.widgets) {
     if (!widget.stored) continue;
     if (index >= list.length) break;
-    values.set(widget.name, list[index++]);
+    const value = list[index++];
+    if (owns(widget)) values.set(widget.name, value);
   }
   return values;
 }
