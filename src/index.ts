@@ -11,4 +11,14 @@ export { ExecutionError, InterruptedError } from './client/job-errors.ts';
 export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
 export { PyrosError, isPyrosError, type ErrorKind } from './errors.ts';
 export { loadWorkflow, parseWorkflow, applyPatches, detectPrompt, detectSeeds, parseSeed, type PatchResult } from './workflow/index.ts';
+export {
+  convertEditorWorkflow,
+  isEditorWorkflow,
+  cachedDefinitions,
+  MissingNodeClassesError,
+  type ConversionReport,
+  type ConversionResult,
+  type ConvertOptions,
+  type MissingNodeClass,
+} from './workflow/editor/index.ts';
 export { expandPrompt, listVariables, variableDirs, type Expansion, type VariableInfo } from './vars/index.ts';

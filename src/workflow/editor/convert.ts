@@ -58,6 +58,7 @@ class Converter {
   readonly #subgraphs = new Map<string, SubgraphDefinition>();
   readonly #scopes = new Map<string, GraphScope>();
   readonly #missing = new Map<string, MissingNodeClass>();
+  readonly #classUnitIds: string[] = [];
   #replacementNodes: ReplacementNode[] | undefined;
   /** Why the last input resolved to nothing, when that leaves the input out. */
   #miss: Pick<DroppedInput, 'reason' | 'detail'> | undefined;
@@ -127,9 +128,10 @@ class Converter {
 
   #addUnit(node: EditorNode, scope: GraphScope, path: string[], host: Unit | undefined, openSubgraphs: string[]): void {
     if (!isObject(node) || typeof node.type !== 'string') return;
-    const kind = unitKind(node, this.#defs, new Set(this.#subgraphs.keys()));
+    const kind = unitKind(node, this.#defs, this.#subgraphs);
     const unit = makeUnit(node, scope, path, host, kind, this.#defs);
     this.#units.set(unit.id, unit);
+    if (kind === 'class') this.#classUnitIds.push(unit.id);
     if (kind === 'unknown' && unit.mode !== MODE_NEVER && unit.mode !== MODE_BYPASS) this.#recordMissing(unit);
     if (kind === 'frontend' && (node.type === 'Note' || node.type === 'MarkdownNote')) this.#report.notes.push(this.#mention(unit));
     if (kind === 'frontend' && node.type === 'Reroute') this.#report.expanded.reroutes.push(unit.id);
@@ -142,10 +144,10 @@ class Converter {
     }
     const inner = this.#scopeOf(definition);
     const innerPath = [...path, String(node.id)];
-    const before = this.#units.size;
+    const start = this.#classUnitIds.length;
     for (const innerNode of inner.nodes.values()) this.#addUnit(innerNode, inner, innerPath, unit, [...openSubgraphs, definition.id]);
     this.#applyProxyWidgets(unit, inner);
-    const added = [...this.#units.values()].slice(before).filter((entry) => entry.kind === 'class').map((entry) => entry.id);
+    const added = this.#classUnitIds.slice(start);
     this.#report.expanded.subgraphs.push({ id: unit.id, name: definition.name ?? definition.id, nodes: added });
   }
 

@@ -39,8 +39,8 @@ export interface Unit {
   widgetValues: Map<string, unknown>;
 }
 
-export function unitKind(node: EditorNode, defs: NodeDefinitions, subgraphIds: ReadonlySet<string>): UnitKind {
-  if (subgraphIds.has(node.type)) return 'subgraph';
+export function unitKind(node: EditorNode, defs: NodeDefinitions, subgraphs: ReadonlyMap<string, unknown>): UnitKind {
+  if (subgraphs.has(node.type)) return 'subgraph';
   if (FRONTEND_ONLY_TYPES.has(node.type)) return 'frontend';
   return defs.has(node.type) ? 'class' : 'unknown';
 }
