@@ -63,7 +63,13 @@ export interface ErrorReasons {
     | 'media-damaged' // a media file whose bytes changed
     | 'media-no-workflow' // a media file without embedded workflow
     | 'media-bad-json' // embedded metadata that is not JSON
-    | 'media-not-editor-workflow'; // an embedded "workflow" that is not one
+    | 'media-not-editor-workflow' // an embedded "workflow" that is not one
+    | 'workflow-not-editor' // conversion: not an editor workflow
+    | 'workflow-already-api' // conversion: already in API format
+    | 'workflow-missing-classes' // node classes the server does not have
+    | 'definitions-invalid' // node definitions that are not /object_info's shape
+    | 'subgraph-contains-itself' // a subgraph instance inside its own definition
+    | 'links-loop'; // links that go round in a loop
   connection:
     | 'refused'
     | 'host-not-found'

@@ -25,4 +25,14 @@ export {
   type PatchResult,
 } from './workflow/index.ts';
 export { readWorkflowSource, workflowSourceFromBytes, type EditorWorkflow, type WorkflowOrigin, type WorkflowSource } from './workflow/index.ts';
+export {
+  convertEditorWorkflow,
+  isEditorWorkflow,
+  cachedDefinitions,
+  MissingNodeClassesError,
+  type ConversionReport,
+  type ConversionResult,
+  type ConvertOptions,
+  type MissingNodeClass,
+} from './workflow/editor/index.ts';
 export { expandPrompt, listVariables, variableDirs, type Expansion, type VariableInfo } from './vars/index.ts';

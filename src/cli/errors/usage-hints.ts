@@ -87,5 +87,11 @@ export const USAGE_HINTS: Record<ErrorReasons['usage'], Hint> = {
     'a chat or upload service that re-encodes files), or when the ComfyUI server ran with its --disable-metadata option.',
   'media-bad-json': () => 'The metadata was damaged or written by a tool that does not store JSON there; save the workflow from ComfyUI again.',
   'media-not-editor-workflow': () => 'The metadata was written by a tool that stores something else under that name; save the workflow from ComfyUI again.',
+  'workflow-not-editor': () => 'An editor workflow has a "nodes" list and a "links" list; save the workflow from ComfyUI and try again.',
+  'workflow-already-api': () => 'Run it as it is: an API-format workflow needs no conversion.',
+  'workflow-missing-classes': () => 'Install the missing node packages on the server (and restart it), or remove those nodes from the workflow.',
+  'definitions-invalid': () => 'Give the answer of GET /object_info (--object-info FILE), or let pyros read it from the server.',
+  'subgraph-contains-itself': () => 'Remove the instance of the subgraph from inside its own definition.',
+  'links-loop': () => 'Break the loop of links (often through reroutes or bypassed nodes).',
   'upload-unreadable': (f) => `Check that ${f.path ?? 'the file'} exists and can be read (--input, --set NODE.INPUT=@FILE).`,
 };

@@ -1,0 +1,147 @@
+/**
+ * The flattened graph the conversion walks: one unit per node, subgraph instances expanded into
+ * their inner nodes with `outer:inner` ids, each with the sockets and widget values the editor
+ * would give it after loading the workflow.
+ */
+import { isObject } from './detect.ts';
+import type { NodeDefinitions, NodeLayout, WidgetSpec } from './node-defs.ts';
+import type { GraphScope } from './scope.ts';
+import type { EditorNode, EditorSlotInput } from './types.ts';
+
+export const FRONTEND_ONLY_TYPES = new Set(['PrimitiveNode', 'Reroute', 'Note', 'MarkdownNote']);
+export const MODE_NEVER = 2;
+export const MODE_BYPASS = 4;
+
+export interface Socket {
+  name: string;
+  type: unknown;
+  link: number | null;
+  /** The widget this input feeds (a widget input), if any. */
+  widget?: string;
+}
+
+export type UnitKind = 'class' | 'subgraph' | 'frontend' | 'unknown';
+
+export interface Unit {
+  id: string;
+  node: EditorNode;
+  scope: GraphScope;
+  /** Ids of the subgraph instances that contain this node, outermost first. */
+  path: string[];
+  /** The subgraph instance that contains this node. */
+  host?: Unit;
+  kind: UnitKind;
+  layout?: NodeLayout;
+  mode: number;
+  inputs: Socket[];
+  outputTypes: unknown[];
+  /** Widget values by widget name (class nodes), or promoted widget values by input name (subgraph instances). */
+  widgetValues: Map<string, unknown>;
+}
+
+export function unitKind(node: EditorNode, defs: NodeDefinitions, subgraphs: ReadonlyMap<string, unknown>): UnitKind {
+  if (subgraphs.has(node.type)) return 'subgraph';
+  if (FRONTEND_ONLY_TYPES.has(node.type)) return 'frontend';
+  return defs.has(node.type) ? 'class' : 'unknown';
+}
+
+export function makeUnit(
+  node: EditorNode,
+  scope: GraphScope,
+  path: string[],
+  host: Unit | undefined,
+  kind: UnitKind,
+  defs: NodeDefinitions,
+): Unit {
+  const id = [...path, String(node.id)].join(':');
+  const mode = typeof node.mode === 'number' ? node.mode : 0;
+  const saved = Array.isArray(node.inputs) ? node.inputs.filter(isSlot) : [];
+  const layout = kind === 'class' ? defs.layout(node.type) : undefined;
+  const outputs = Array.isArray(node.outputs) ? node.outputs : [];
+  if (!layout) {
+    return {
+      id, node, scope, path, host, kind, mode,
+      inputs: saved.map((input) => ({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) })),
+      outputTypes: outputs.map((output) => output?.type),
+      widgetValues: kind === 'subgraph' ? hostWidgetValues(node, saved) : new Map(),
+    };
+  }
+  const byName = new Map(saved.map((input) => [input.name, input]));
+  const defined = new Set(layout.inputs.map((input) => input.name));
+  const inputs: Socket[] = layout.inputs.map((input) => ({
+    name: input.name,
+    type: input.type,
+    link: linkOf(byName.get(input.name)),
+    ...(input.widget ? { widget: input.widget } : {}),
+  }));
+  for (const input of saved) {
+    if (!defined.has(input.name)) inputs.push({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) });
+  }
+  return { id, node, scope, path, host, kind, layout, mode, inputs, outputTypes: layout.outputs, widgetValues: classWidgetValues(node, layout) };
+}
+
+function isSlot(value: unknown): value is EditorSlotInput {
+  return isObject(value) && typeof value.name === 'string';
+}
+
+function linkOf(input: EditorSlotInput | undefined): number | null {
+  return typeof input?.link === 'number' ? input.link : null;
+}
+
+/** Assigns `widgets_values` to the widgets that store a value, in order, as the editor does on load. */
+function classWidgetValues(node: EditorNode, layout: NodeLayout): Map<string, unknown> {
+  // Keyed by name: when an editor widget shares the name of a sent one, the sent one keeps the name.
+  const values = new Map<string, unknown>();
+  const owns = (widget: WidgetSpec) => widget.sent || !layout.widgets.some((other) => other.sent && other.name === widget.name);
+  for (const widget of layout.widgets) if (owns(widget)) values.set(widget.name, widget.defaultValue);
+  const stored = node.widgets_values;
+  if (isObject(stored)) {
+    for (const widget of layout.widgets) if (owns(widget) && Object.hasOwn(stored, widget.name)) values.set(widget.name, stored[widget.name]);
+    return values;
+  }
+  if (!Array.isArray(stored)) return values;
+  const list = migrateForceInputValues(stored, layout);
+  let index = 0;
+  for (const widget of layout.widgets) {
+    if (!widget.stored) continue;
+    if (index >= list.length) break;
+    const value = list[index++];
+    if (owns(widget)) values.set(widget.name, value);
+  }
+  return values;
+}
+
+/** Editors before 1.16 stored a value for inputs marked forceInput; drop those when the count says so. */
+function migrateForceInputValues(values: unknown[], layout: NodeLayout): unknown[] {
+  if (!layout.forceInputSlots.includes(true) || layout.forceInputSlots.length !== values.length) return values;
+  return values.filter((_, index) => !layout.forceInputSlots[index]);
+}
+
+/** A subgraph instance's promoted widgets are its inputs marked with a widget, valued in order. */
+function hostWidgetValues(node: EditorNode, inputs: EditorSlotInput[]): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  const stored = Array.isArray(node.widgets_values) ? node.widgets_values : [];
+  const proxies = proxyWidgetEntries(node);
+  if (proxies) {
+    proxies.forEach(([source, widget], index) => {
+      if (source === '-1' && index < stored.length) values.set(widget, stored[index]);
+    });
+    return values;
+  }
+  let index = 0;
+  for (const input of inputs) {
+    if (!input.widget) continue;
+    if (index < stored.length) values.set(input.name, stored[index]);
+    index++;
+  }
+  return values;
+}
+
+/** `properties.proxyWidgets`: [source node id, widget name] pairs of widgets shown on a subgraph instance. */
+export function proxyWidgetEntries(node: EditorNode): [string, string][] | undefined {
+  const raw = isObject(node.properties) ? node.properties.proxyWidgets : undefined;
+  if (!Array.isArray(raw)) return undefined;
+  return raw
+    .filter((entry): entry is unknown[] => Array.isArray(entry) && entry.length >= 2)
+    .map((entry) => [String(entry[0]), String(entry[1])] as [string, string]);
+}
