@@ -69,7 +69,11 @@ export interface ErrorReasons {
     | 'workflow-missing-classes' // node classes the server does not have
     | 'definitions-invalid' // node definitions that are not /object_info's shape
     | 'subgraph-contains-itself' // a subgraph instance inside its own definition
-    | 'links-loop'; // links that go round in a loop
+    | 'links-loop' // links that go round in a loop
+    | 'journal-missing' // no journal of a run in the folder
+    | 'journal-corrupt' // a journal line that is not an entry (before its last line)
+    | 'journal-unsupported' // a journal written by a newer version
+    | 'journal-locked'; // another live process holds the journal
   connection:
     | 'refused'
     | 'host-not-found'
@@ -83,6 +87,7 @@ export interface ErrorReasons {
     | 'handshake-timeout' // the WebSocket did not open in time
     | 'unexpected-status' // a route answered with an unexpected HTTP status
     | 'unavailable' // no server of a pool could be reached
+    | 'submission-unknown' // the answer to POST /prompt was lost and the server could not be asked whether it queued the prompt
     | 'failed'; // any other network failure
   rejected: 'validation';
   execution: 'node-failed';
@@ -105,6 +110,7 @@ export interface ErrorReasons {
     | 'request'; // one HTTP request got no answer in time
   lost:
     | 'forgotten' // neither queued nor in the history (the server restarted)
+    | 'not-queued' // the answer to POST /prompt was lost, and the server, asked since, does not have the prompt
     | 'unknown' // a prompt followed by id that the server never had, or no longer has
     | 'moved' // a pool took the job off this server
     | 'moved-too-often'; // a pool tried every attempt and none finished
@@ -178,6 +184,9 @@ export interface ErrorFields {
   /** Each server of a pool with why it is unavailable. */
   servers?: { server: string; reason: string }[];
   exceptionType?: string;
+  /** A process id (e.g. the holder of a lock), and the host it runs on. */
+  pid?: number;
+  host?: string;
 }
 
 export interface PyrosErrorOptions<K extends ErrorKind = ErrorKind> {

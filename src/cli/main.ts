@@ -118,6 +118,18 @@ ${EXIT_CODE_HELP}
     await exitWith(fetchCommand(promptId, flags));
   });
 
+  connectionOptions(
+    program
+      .command('resume')
+      .description('finish the runs of an output folder that were killed or cut off, from their journals: each job runs once, its files are saved once')
+      .argument('[dir]', 'the output folder of the run (default: the configured output folder, ./images)')
+      .option('--retry <n>', 'resubmit a job up to N times when its server lost it or it never reached a server (default: as the run had it)')
+      .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off'])),
+  ).action(async (dir: string | undefined, flags) => {
+    const { resumeCommand } = await import('./commands/resume.ts');
+    await exitWith(resumeCommand(dir, flags));
+  });
+
   program
     .command('init')
     .description('write the config file: workflow, prompt and seed inputs, server (tested), output folder')

@@ -120,6 +120,7 @@ export async function buildPlan(settings: RunSettings, workflow: ApiWorkflow, op
     timeoutMs: settings.timeoutMs,
     retries: settings.retries,
     total: options.total,
+    recipe: { promptInput: settings.promptInput, seedInput: settings.seedInput, sets: values },
   };
 }
 

@@ -24,6 +24,17 @@ export interface JobOptions {
   historyWaitMs?: number;
   /** Cancels the job (as `cancel()` does) when the signal aborts. */
   signal?: AbortSignal;
+  /**
+   * Awaited right before POST /prompt, with the prompt id and the server it goes to: a caller
+   * records them durably here, so that a prompt the server got is never unknown to it. When it
+   * throws, nothing is sent and the job fails with that error.
+   */
+  beforeSubmit?: (info: { promptId: string; server: string }) => Promise<void> | void;
+  /**
+   * When the answer to POST /prompt is lost (cut, timed out, 5xx), how long to keep looking for
+   * the prompt in /queue and /history before it counts as never queued (default 4 000 ms).
+   */
+  lostAnswerCheckMs?: number;
 }
 
 export interface PromptWarning {
@@ -89,10 +100,13 @@ export type JobEvents = {
 
 /**
  * Whether the server got the prompt: `not-sent` (it failed before POST /prompt reached the server,
- * so resubmitting cannot run it twice), `unknown` (the POST was cut without an answer), or
- * `accepted`. `pending` while it is still being prepared or submitted; `rejected` after a 400.
+ * so resubmitting cannot run it twice), `unknown` (the answer to the POST was lost and the server
+ * could not be asked since), `absent` (the answer was lost, and the server, asked several times
+ * since, does not have the prompt: resubmitting cannot run it twice either), or `accepted` (the
+ * POST answered, or the prompt was found in /queue or /history after a lost answer). `pending`
+ * while it is still being prepared or submitted; `rejected` after a 400.
  */
-export type Submission = 'pending' | 'not-sent' | 'unknown' | 'accepted' | 'rejected';
+export type Submission = 'pending' | 'not-sent' | 'unknown' | 'absent' | 'accepted' | 'rejected';
 
 export interface JobContext {
   api: ComfyApi;

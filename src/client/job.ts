@@ -27,6 +27,7 @@ import { timingsFromHistory } from './history-times.ts';
 import { InterruptedError } from './job-errors.ts';
 import type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, Submission } from './job-types.ts';
 import { judgeRun } from './job-verdict.ts';
+import { answerWasLost, lookUpPrompt } from './lost-answer.ts';
 import type { MessageData, ServerMessage } from './messages.ts';
 import { nodeRef } from './node-names.ts';
 import { mergeOutputs, outputsOfExecuted } from './outputs.ts';
@@ -63,6 +64,8 @@ const WEBSOCKET_IMAGE_NODES = new Set(['SaveImageWebsocket']);
 const QUEUE_CHECK_DELAY_MS = 25;
 /** How long a timed-out job waits for the server to confirm its cancellation. */
 const CANCEL_GRACE_MS = 5_000;
+/** How long a prompt whose POST answer was lost is looked for before it counts as never queued. */
+const LOST_ANSWER_CHECK_MS = 4_000;
 /** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
 const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -250,6 +253,14 @@ export class Job extends EventEmitter<JobEvents> {
 
   private async submit(): Promise<void> {
     const { api, socket } = this.context;
+    if (this.options.beforeSubmit) {
+      try {
+        await this.options.beforeSubmit({ promptId: this.promptId, server: api.endpoint.display });
+      } catch (error) {
+        this.submissionState = 'not-sent';
+        throw error;
+      }
+    }
     this.enter({ phase: 'submitting' });
     this.submittedAt = Date.now();
     this.submissionState = 'unknown';
@@ -265,6 +276,10 @@ export class Job extends EventEmitter<JobEvents> {
       const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') as string;
       if (error instanceof PyrosError && error.kind === 'rejected') this.submissionState = 'rejected';
       else if (NOT_DELIVERED_CODES.has(code)) this.submissionState = 'not-sent';
+      else if (answerWasLost(error)) {
+        await this.settleLostAnswer(error);
+        return;
+      }
       throw error;
     }
     this.submissionState = 'accepted';
@@ -272,6 +287,41 @@ export class Job extends EventEmitter<JobEvents> {
     if (accepted.prompt_id !== this.promptId) (this as { promptId: string }).promptId = accepted.prompt_id;
     this.number = accepted.number;
     this.announce(this.warningsOf(accepted.node_errors));
+  }
+
+  /**
+   * The answer to POST /prompt was lost: the server is asked whether it has the prompt (by the id
+   * chosen here). Found, the job follows it as if the answer had come; absent, it fails so that it
+   * may be submitted again; when the server cannot be asked, it fails without any resubmission.
+   */
+  private async settleLostAnswer(error: unknown): Promise<void> {
+    const { api } = this.context;
+    const lookup = await lookUpPrompt(api, this.promptId, {
+      budgetMs: this.options.lostAnswerCheckMs ?? LOST_ANSWER_CHECK_MS,
+      pause: (ms) => (ms > 0 ? this.pause(ms) : Promise.resolve()),
+      stopped: () => this.isOver(),
+    });
+    const cause = (error as Error).message.replace(/\.$/, '');
+    if (lookup === 'found') {
+      this.emit('debug', `the answer to POST /prompt was lost (${cause}); the server has prompt ${this.promptId}: following it`);
+      this.submissionState = 'accepted';
+      this.announce([]);
+      void this.checkOverHttp({ found: true });
+      return;
+    }
+    if (lookup === 'absent') {
+      this.submissionState = 'absent';
+      throw new PyrosError('lost', `${cause}; the server, asked since, does not have prompt ${this.promptId}: it was never queued.`, {
+        reason: 'not-queued',
+        fields: this.errorFields(),
+        cause: error,
+      });
+    }
+    throw new PyrosError('connection', `${cause}; whether ${api.endpoint.display} queued prompt ${this.promptId} could not be checked since.`, {
+      reason: 'submission-unknown',
+      fields: this.errorFields(),
+      cause: error,
+    });
   }
 
   /** Tells listeners the server has the prompt, then handles the frames that came before. */

@@ -256,7 +256,9 @@ export class Pool extends EventEmitter<PoolEvents> {
     member.abandoned.clear();
     const pending = drop.filter((id) => queue.pending.some((e) => e.promptId === id));
     if (pending.length > 0) await api.deleteFromQueue(pending).catch(() => undefined);
-    for (const id of drop) if (queue.running.some((e) => e.promptId === id)) await api.interrupt(id).catch(() => undefined);
+    // One that started between the look at the queue and the delete runs now: interrupt it too.
+    const now = pending.length > 0 ? await api.queue().catch(() => queue) : queue;
+    for (const id of drop) if (now.running.some((e) => e.promptId === id)) await api.interrupt(id).catch(() => undefined);
   }
 
   /** With jobs waiting and no server up: fail them after `unavailableMs` (at once if none ever answered). */

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, unlinkSync } from 'node:fs';
-import { access, link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PyrosError } from '../errors.ts';
+import { isProcessAlive } from './process-alive.ts';
 
 export const TEMP_PREFIX = '.pyros-tmp-';
 
@@ -150,3 +151,28 @@ export async function claimName(tempPath: string, finalPath: string): Promise<bo
 }
 
 export { exists as pathExists };
+
+/**
+ * Removes the temporary files a killed process left in `dir` (their names carry its pid; only
+ * those of processes that no longer run here are removed). Returns their names.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(/^\.pyros-tmp-(\d+)-/.exec(name)?.[1]);
+    if (!pid || isProcessAlive(pid)) continue;
+    try {
+      await unlink(join(dir, name));
+      removed.push(name);
+    } catch {
+      // Removed meanwhile, or not ours to remove.
+    }
+  }
+  return removed;
+}

@@ -8,7 +8,7 @@ import type { ComfyApi } from '../client/api.ts';
 import type { JobResult } from '../client/job.ts';
 import type { OutputRef } from '../client/types.ts';
 import { PyrosError } from '../errors.ts';
-import { saveOutput, saveSocketImage, type SaveContext, type SavedFile } from './save.ts';
+import { outputKey, resumePlacing, saveOutput, saveSocketImage, type SaveContext, type SavedFile } from './save.ts';
 
 export interface SaveProgress {
   /** Files saved so far, out of all. */
@@ -19,21 +19,38 @@ export interface SaveProgress {
   failed?(info: { output: OutputRef; error: unknown }): void;
 }
 
+/** What an earlier, killed run of the same job had saved, by output key (see outputKey). */
+export interface EarlierSaves {
+  /** Outputs saved with their sidecars: not downloaded again (they are in the result, not reported). */
+  saved: ReadonlyMap<string, SavedFile>;
+  /** Outputs that were being given their final name: finished rather than downloaded again. */
+  placing: ReadonlyMap<string, { temp: string; name: string }>;
+}
+
 const PARALLEL_DOWNLOADS = 4;
 
-export async function saveJobOutputs(api: ComfyApi, result: Pick<JobResult, 'outputs' | 'socketImages'>, context: SaveContext, report: SaveProgress = {}): Promise<SavedFile[]> {
+export async function saveJobOutputs(
+  api: ComfyApi,
+  result: Pick<JobResult, 'outputs' | 'socketImages'>,
+  context: SaveContext,
+  report: SaveProgress = {},
+  earlier?: EarlierSaves,
+): Promise<SavedFile[]> {
   const total = result.outputs.length + result.socketImages.length;
-  let done = 0;
+  const saved: (SavedFile | undefined)[] = result.outputs.map((output) => earlier?.saved.get(outputKey(output)));
+  const before = new Set(saved.filter((file) => file !== undefined));
+  let done = before.size;
   if (total > 0) report.progress?.({ done, total });
-  const saved: (SavedFile | undefined)[] = new Array(result.outputs.length);
   const failures: unknown[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < result.outputs.length) {
       const index = next++;
       const output = result.outputs[index] as OutputRef;
+      if (saved[index]) continue;
       try {
-        saved[index] = await saveOutput(api, output, context);
+        const placing = earlier?.placing.get(outputKey(output));
+        saved[index] = (placing && (await resumePlacing(output, placing, context))) || (await saveOutput(api, output, context));
         done += 1;
         report.progress?.({ done, total });
       } catch (error) {
@@ -49,6 +66,12 @@ export async function saveJobOutputs(api: ComfyApi, result: Pick<JobResult, 'out
   const diskFailed = failures.some((error) => error instanceof PyrosError && error.kind === 'output');
   if (!diskFailed) {
     for (const [index, image] of result.socketImages.entries()) {
+      const earlierFile = earlier?.saved.get(`websocket/${index}`);
+      if (earlierFile) {
+        files.push(earlierFile);
+        before.add(earlierFile);
+        continue;
+      }
       try {
         files.push(await saveSocketImage(image, index, 'websocket', context));
       } catch (error) {
@@ -57,17 +80,24 @@ export async function saveJobOutputs(api: ComfyApi, result: Pick<JobResult, 'out
       }
     }
   }
-  for (const file of files) report.saved?.(file);
+  for (const file of files) if (!before.has(file)) report.saved?.(file);
   if (failures.length > 0) throw failures[0];
   return files;
 }
 
 /** After a failure, saves what the server already produced, so nothing is lost; returns what was saved. */
-export async function savePartialOutputs(api: ComfyApi, outputs: readonly OutputRef[], context: SaveContext, report: SaveProgress = {}): Promise<SavedFile[]> {
+export async function savePartialOutputs(api: ComfyApi, outputs: readonly OutputRef[], context: SaveContext, report: SaveProgress = {}, earlier?: EarlierSaves): Promise<SavedFile[]> {
   const files: SavedFile[] = [];
   for (const output of outputs) {
+    const key = outputKey(output);
+    const before = earlier?.saved.get(key);
+    if (before) {
+      files.push(before);
+      continue;
+    }
     try {
-      const file = await saveOutput(api, output, context);
+      const placing = earlier?.placing.get(key);
+      const file = (placing && (await resumePlacing(output, placing, context))) || (await saveOutput(api, output, context));
       files.push(file);
       report.saved?.(file);
     } catch (error) {

@@ -2,6 +2,7 @@
  * Saving a prompt's outputs: each streamed from /view into a temporary file, then given a safe,
  * unused name in the output folder, with the prompt text (.txt) and the metadata (.json) beside it.
  */
+import { open, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ComfyApi } from '../client/api.ts';
@@ -20,6 +21,16 @@ export interface SaveContext {
   /** Milliseconds without a byte before a download fails. */
   idleTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Told (and awaited) before a downloaded file takes its final name, and once it is saved with its sidecars. */
+  journal?: SaveJournal;
+}
+
+/** Where a run records its saves, so that a run resumed after a kill saves each output once. */
+export interface SaveJournal {
+  /** `temp` (a name in the folder) is about to be linked to `name`. */
+  placing(info: { output: string; temp: string; name: string }): Promise<void>;
+  /** The output is saved under `file` with its sidecars. */
+  placed(info: { output: string; file: SavedFile }): Promise<void>;
 }
 
 export interface SavedFile {
@@ -34,34 +45,107 @@ export interface SavedFile {
 }
 
 const MAX_NAME_ATTEMPTS = 10_000;
+const HEAD_BYTES = 64;
+
+/** What names an output among a prompt's outputs: its folder type, subfolder and file name on the server. */
+export function outputKey(ref: OutputRef): string {
+  return `${ref.item.type ?? 'output'}/${ref.item.subfolder ?? ''}/${ref.item.filename}`;
+}
 
 function sidecarNames(stem: string, ext: string): { text: string; meta: string } {
   return ext === '.txt' || ext === '.json' ? { text: `${stem}${ext}.prompt.txt`, meta: `${stem}${ext}.meta.json` } : { text: `${stem}.txt`, meta: `${stem}.json` };
 }
 
+interface TempFile {
+  path: string;
+  bytes: number;
+  head: Buffer;
+}
+
+interface Described {
+  /** The output's key (see outputKey). */
+  output: string;
+  serverName: string;
+  nodeId: string;
+  describe: Record<string, unknown>;
+}
+
 /** Moves a finished temporary file to the first free name and writes its sidecars. */
-async function place(temp: { path: string; bytes: number; head: Buffer }, serverName: string, nodeId: string, describe: Record<string, unknown>, ctx: SaveContext): Promise<SavedFile> {
-  const { stem, ext } = splitExtension(safeFileName(serverName));
+async function place(temp: TempFile, what: Described, ctx: SaveContext): Promise<SavedFile> {
+  const { stem, ext } = splitExtension(safeFileName(what.serverName));
   for (let n = 0; n < MAX_NAME_ATTEMPTS; n++) {
     const candidateStem = n === 0 ? stem : `${stem}-${n}`;
     const name = `${candidateStem}${ext}`;
     const sidecars = sidecarNames(candidateStem, ext);
     if ((await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
-    const finalPath = join(ctx.dir, name);
-    if (!(await claimName(temp.path, finalPath))) continue;
-    const written: string[] = [];
-    const meta = { ...ctx.metadata, ...describe, node_id: nodeId, file: name, bytes: temp.bytes, saved_at: new Date().toISOString() };
-    const files: [string, string][] = [[sidecars.meta, `${JSON.stringify(meta, null, 2)}\n`]];
-    if (ctx.promptText !== undefined) files.unshift([sidecars.text, `${ctx.promptText}\n`]);
-    for (const [sidecar, content] of files) {
-      const temp = await writeTemp(ctx.dir, content);
-      if (await claimName(temp, join(ctx.dir, sidecar))) written.push(join(ctx.dir, sidecar));
-      else await discardTemp(temp);
-    }
-    return { path: finalPath, bytes: temp.bytes, head: temp.head, nodeId, serverName, sidecars: written };
+    await ctx.journal?.placing({ output: what.output, temp: basename(temp.path), name });
+    if (!(await claimName(temp.path, join(ctx.dir, name)))) continue;
+    return finishPlacing(temp, name, what, ctx, false);
   }
   await discardTemp(temp.path);
-  throw outputError(new Error(`no free name for ${stem}${ext}`), ctx.dir, serverName);
+  throw outputError(new Error(`no free name for ${stem}${ext}`), ctx.dir, what.serverName);
+}
+
+/** The file holds its final name: writes the sidecars it lacks, then records it as saved. */
+async function finishPlacing(temp: TempFile, name: string, what: Described, ctx: SaveContext, resumed: boolean): Promise<SavedFile> {
+  const { stem, ext } = splitExtension(name);
+  const sidecars = sidecarNames(stem, ext);
+  const written: string[] = [];
+  const meta = { ...ctx.metadata, ...what.describe, node_id: what.nodeId, file: name, bytes: temp.bytes, saved_at: new Date().toISOString() };
+  const files: [string, string][] = [[sidecars.meta, `${JSON.stringify(meta, null, 2)}\n`]];
+  if (ctx.promptText !== undefined) files.unshift([sidecars.text, `${ctx.promptText}\n`]);
+  for (const [sidecar, content] of files) {
+    const path = join(ctx.dir, sidecar);
+    // Written before the kill that came between this file and the journal's record of it.
+    if (resumed && (await pathExists(path))) {
+      written.push(path);
+      continue;
+    }
+    const tempSidecar = await writeTemp(ctx.dir, content);
+    if (await claimName(tempSidecar, path)) written.push(path);
+    else await discardTemp(tempSidecar);
+  }
+  const file: SavedFile = { path: join(ctx.dir, name), bytes: temp.bytes, head: temp.head, nodeId: what.nodeId, serverName: what.serverName, sidecars: written };
+  await ctx.journal?.placed({ output: what.output, file });
+  return file;
+}
+
+/**
+ * Finishes saving an output whose saving a killed process had begun (the journal recorded that
+ * `temp` was about to be linked to `name`): when `name` is that file, only its missing sidecars
+ * are written; when the complete download is still in `temp`, it is placed. Returns undefined
+ * when neither is there (the output is downloaded again).
+ */
+export async function resumePlacing(ref: OutputRef, placing: { temp: string; name: string }, ctx: SaveContext): Promise<SavedFile | undefined> {
+  const finalPath = join(ctx.dir, basename(placing.name));
+  const tempPath = join(ctx.dir, basename(placing.temp));
+  const [final, temp] = await Promise.all([stat(finalPath).catch(() => undefined), stat(tempPath).catch(() => undefined)]);
+  const what = describedOutput(ref);
+  try {
+    if (final && (!temp || (temp.ino === final.ino && temp.dev === final.dev))) {
+      if (temp) await unlink(tempPath);
+      return await finishPlacing({ path: finalPath, bytes: final.size, head: await headOf(finalPath) }, basename(placing.name), what, ctx, true);
+    }
+    if (temp) return await place({ path: tempPath, bytes: temp.size, head: await headOf(tempPath) }, what, ctx);
+  } catch (error) {
+    throw outputError(error, ctx.dir, basename(ref.item.filename));
+  }
+  return undefined;
+}
+
+async function headOf(path: string): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+function describedOutput(ref: OutputRef): Described {
+  return { output: outputKey(ref), serverName: ref.item.filename, nodeId: ref.nodeId, describe: { output: { ...ref.item, key: ref.key } } };
 }
 
 /** Downloads one output and saves it; never leaves a partial file behind. */
@@ -84,7 +168,7 @@ export async function saveOutput(api: ComfyApi, ref: OutputRef, ctx: SaveContext
     );
   }
   try {
-    return await place(temp, ref.item.filename, ref.nodeId, { output: { ...ref.item, key: ref.key } }, ctx);
+    return await place(temp, describedOutput(ref), ctx);
   } catch (error) {
     await discardTemp(temp.path);
     throw outputError(error, ctx.dir, basename(ref.item.filename));
@@ -104,7 +188,7 @@ export async function saveSocketImage(image: { node: NodeRef; mime: ImageMime; i
     throw outputError(error, ctx.dir, name);
   }
   try {
-    return await place(temp, name, image.node.nodeId, { output: { websocket: true, mime: image.mime } }, ctx);
+    return await place(temp, { output: `websocket/${index}`, serverName: name, nodeId: image.node.nodeId, describe: { output: { websocket: true, mime: image.mime } } }, ctx);
   } catch (error) {
     await discardTemp(temp.path);
     throw outputError(error, ctx.dir, name);

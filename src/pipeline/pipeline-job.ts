@@ -13,10 +13,11 @@ import { isPyrosError, PyrosError } from '../errors.ts';
 
 /** Times a finished job whose server died before its outputs were downloaded runs again elsewhere. */
 const MAX_DOWNLOAD_MOVES = 2;
-import { savePartialOutputs, saveJobOutputs } from '../outputs/save-job.ts';
-import type { SavedFile } from '../outputs/save.ts';
+import { savePartialOutputs, saveJobOutputs, type EarlierSaves } from '../outputs/save-job.ts';
+import { outputKey, type SaveContext, type SavedFile } from '../outputs/save.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
-import { prepareJob, type PreparedJob } from './prepare.ts';
+import { prepareJob, type PreparedJob, type PrepareOptions } from './prepare.ts';
+import type { JobRef, RunJournal } from './run-journal.ts';
 import { recordExtraData, recordOf, type JobRecord } from './record.ts';
 import { retryReason, type RetryReason } from './retry.ts';
 import { sidecarContext } from './sidecar.ts';
@@ -62,6 +63,16 @@ export type JobOutcome = JobSucceeded | JobFailed;
 export interface PipelineContext {
   pool: Pool;
   outputDir: string;
+  /** The run's journal: every job records its plan, dispatches, end and saved files there. */
+  journal?: RunJournal;
+}
+
+/** A job of a resumed run: where it is in the journal, and what its killed predecessor had already done. */
+export interface ResumedJob {
+  ref: JobRef;
+  earlier?: EarlierSaves;
+  /** The prompt text and variable choices it was prepared with (not expanded again). */
+  prepared?: PrepareOptions;
 }
 
 export class PipelineJob extends EventEmitter<PipelineJobEvents> {
@@ -80,15 +91,25 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
   private readonly abort = new AbortController();
   private readonly context: PipelineContext;
   private followedId: string | undefined;
+  private readonly ref: JobRef | undefined;
+  private readonly earlier: EarlierSaves | undefined;
   /** True for a prompt followed by id (`follow`), which skips preparing and submitting. */
   readonly followsPrompt: boolean;
 
-  private constructor(context: PipelineContext, index: number, run: (job: PipelineJob) => Promise<JobOutcome>, followed?: string) {
+  private constructor(
+    context: PipelineContext,
+    index: number,
+    run: (job: PipelineJob) => Promise<JobOutcome>,
+    journal: { ref?: JobRef; earlier?: EarlierSaves } = {},
+    followed?: string,
+  ) {
     super();
     this.followsPrompt = followed !== undefined;
     this.followedId = followed;
     this.context = context;
     this.index = index;
+    this.ref = context.journal ? journal.ref : undefined;
+    this.earlier = journal.earlier;
     this.ran = new Promise<void>((resolve) => {
       this.endRun = resolve;
     });
@@ -98,20 +119,26 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
     // Listeners attach after construction: the road starts on the next turn.
     this.result = Promise.resolve()
       .then(() => run(this))
+      .then((outcome) => this.recordEnd(outcome))
       .finally(() => {
         this.markQueued();
         this.endRun();
       });
   }
 
-  /** A job of `plan`: prepared, submitted (again when retrying is safe and allowed), followed, saved. */
-  static submit(context: PipelineContext, plan: RunPlan, spec: JobSpec): PipelineJob {
-    return new PipelineJob(context, spec.index, (job) => job.runSubmitted(plan, spec));
+  /**
+   * A job of `plan`: prepared, submitted (again when retrying is safe and allowed), followed,
+   * saved. With a journal in the context, `plan` must have been given to its `addJobs` (or a
+   * resumed job says where it is with `resumed`).
+   */
+  static submit(context: PipelineContext, plan: RunPlan, spec: JobSpec, resumed?: ResumedJob): PipelineJob {
+    const ref = resumed?.ref ?? context.journal?.ref(plan, spec);
+    return new PipelineJob(context, spec.index, (job) => job.runSubmitted(plan, spec, resumed?.prepared), { ref, earlier: resumed?.earlier });
   }
 
   /** A prompt already on a server of the pool, by its id: followed, then saved like a run of it. */
-  static follow(context: PipelineContext, promptId: string, options: { server?: string; index?: number } = {}): PipelineJob {
-    return new PipelineJob(context, options.index ?? 0, (job) => job.runFollowed(promptId, options.server), promptId);
+  static follow(context: PipelineContext, promptId: string, options: { server?: string; index?: number; resumed?: ResumedJob } = {}): PipelineJob {
+    return new PipelineJob(context, options.index ?? 0, (job) => job.runFollowed(promptId, options.server), { ref: options.resumed?.ref, earlier: options.resumed?.earlier }, promptId);
   }
 
   /** The prompt id of the current (or last) submission. */
@@ -136,13 +163,16 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
     await this.current?.cancel();
   }
 
-  private async runSubmitted(plan: RunPlan, spec: JobSpec): Promise<JobOutcome> {
+  private async runSubmitted(plan: RunPlan, spec: JobSpec, prepareOptions?: PrepareOptions): Promise<JobOutcome> {
     try {
-      this.prepared = await prepareJob(plan, spec);
+      this.prepared = await prepareJob(plan, spec, prepareOptions);
     } catch (error) {
       return this.failed(error, 'prepare', [], undefined);
     }
     const prepared = this.prepared;
+    const { journal } = this.context;
+    const ref = this.ref;
+    if (journal && ref) await journal.prepared(ref, prepared).catch(() => undefined);
     this.emit('prepared', prepared);
     let moves = 0;
     for (let attempt = 1; ; attempt++) {
@@ -151,6 +181,8 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
         extraData: recordExtraData(prepared.record),
         timeoutMs: plan.timeoutMs,
         signal: this.abort.signal,
+        // The journal knows the prompt id and the server before the server can have the prompt.
+        beforeSubmit: journal && ref ? (info) => journal.dispatched(ref, info) : undefined,
       });
       this.track(poolJob);
       this.markQueued();
@@ -158,6 +190,7 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
       try {
         result = await poolJob.result;
         this.endRun();
+        await this.recordFinished(result);
       } catch (error) {
         const reason = attempt <= plan.retries && !this.cancelled ? retryReason(error, poolJob.submission) : undefined;
         if (reason === undefined) {
@@ -203,7 +236,21 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
       return this.failed(error, 'run', await this.savePartial(error, recordOf(history, workflow), workflow), undefined);
     }
     this.endRun();
+    await this.recordFinished(result);
     return this.save(result, recordOf(result.history, result.workflow));
+  }
+
+  /** The run on the server ended: the journal lists its outputs. */
+  private async recordFinished(result: PoolJobResult): Promise<void> {
+    if (!this.context.journal || !this.ref) return;
+    const outputs = result.outputs.map((output) => ({ key: outputKey(output), nodeId: output.nodeId }));
+    await this.context.journal.finished(this.ref, { promptId: result.promptId, server: result.server, outputs }).catch(() => undefined);
+  }
+
+  /** The job's end goes into the journal (a failure to write it is not the job's). */
+  private async recordEnd(outcome: JobOutcome): Promise<JobOutcome> {
+    if (this.context.journal && this.ref) await this.context.journal.done(this.ref, outcome).catch(() => undefined);
+    return outcome;
   }
 
   /** Makes `poolJob` the current attempt: its events become this job's. */
@@ -226,20 +273,31 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
 
   private async save(result: PoolJobResult, record: JobRecord): Promise<JobOutcome> {
     const files: SavedFile[] = [];
-    const context = sidecarContext({ dir: this.context.outputDir, record, promptId: result.promptId, server: result.server, workflow: result.workflow, seeds: result.seeds, timings: result.timings });
+    const context = { ...sidecarContext({ dir: this.context.outputDir, record, promptId: result.promptId, server: result.server, workflow: result.workflow, seeds: result.seeds, timings: result.timings }), journal: this.saveJournal() };
+    let all: SavedFile[];
     try {
-      await saveJobOutputs(result.client.api, result, context, {
-        progress: (info) => this.emit('saving', info),
-        saved: (file) => {
-          files.push(file);
-          this.emit('saved', file);
+      all = await saveJobOutputs(
+        result.client.api,
+        result,
+        context,
+        {
+          progress: (info) => this.emit('saving', info),
+          saved: (file) => {
+            files.push(file);
+            this.emit('saved', file);
+          },
+          failed: ({ output, error }) => this.emit('debug', `could not save ${output.item.filename}: ${(error as Error).message}`),
         },
-        failed: ({ output, error }) => this.emit('debug', `could not save ${output.item.filename}: ${(error as Error).message}`),
-      });
+        this.earlier,
+      );
     } catch (error) {
       return this.failed(error, 'save', files, record);
     }
-    return { ok: true, index: this.index, promptId: result.promptId, server: result.server, attempts: result.attempts, files, record, prepared: this.prepared, result };
+    return { ok: true, index: this.index, promptId: result.promptId, server: result.server, attempts: result.attempts, files: all, record, prepared: this.prepared, result };
+  }
+
+  private saveJournal(): SaveContext['journal'] {
+    return this.context.journal && this.ref ? this.context.journal.saves(this.ref) : undefined;
   }
 
   /** After a failure on the server: saves what it had already produced, so nothing is lost. */
@@ -247,11 +305,17 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
     const outputs = partialOutputsOf(error);
     const client = this.current?.server ? this.context.pool.clientOf(this.current.server) : undefined;
     if (outputs.length === 0 || !client || !this.current?.server) return [];
-    const context = sidecarContext({ dir: this.context.outputDir, record, promptId: this.promptId, server: this.current.server, workflow, seeds: seedValues(workflow) });
-    return savePartialOutputs(client.api, outputs, context, {
-      saved: (file) => this.emit('saved', file),
-      failed: ({ output, error: cause }) => this.emit('debug', `could not save ${output.item.filename}: ${(cause as Error).message}`),
-    });
+    const context = { ...sidecarContext({ dir: this.context.outputDir, record, promptId: this.promptId, server: this.current.server, workflow, seeds: seedValues(workflow) }), journal: this.saveJournal() };
+    return savePartialOutputs(
+      client.api,
+      outputs,
+      context,
+      {
+        saved: (file) => this.emit('saved', file),
+        failed: ({ output, error: cause }) => this.emit('debug', `could not save ${output.item.filename}: ${(cause as Error).message}`),
+      },
+      this.earlier,
+    );
   }
 
   private failed(error: unknown, stage: JobFailed['stage'], files: SavedFile[], record: JobRecord | undefined): JobFailed {

@@ -6,6 +6,7 @@ import type { ApiWorkflow } from '../client/types.ts';
 import type { InputUpload } from '../client/uploads.ts';
 import type { PatchResult } from '../workflow/index.ts';
 import { randomSeed } from '../workflow/index.ts';
+import type { PlanRecipe } from './journal-entries.ts';
 
 export interface JobSpec {
   /** 0-based position in its batch. */
@@ -36,6 +37,8 @@ export interface RunPlan {
   retries: number;
   /** Jobs in the run (a batch's size; 1 for a single job). */
   total: number;
+  /** How `patch` was made, kept in the run's journal so that a resumed run can make it again. */
+  recipe?: PlanRecipe;
 }
 
 export type SeedPolicy =

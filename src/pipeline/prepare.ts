@@ -19,12 +19,20 @@ export interface PreparedJob {
   record: JobRecord;
 }
 
-export async function prepareJob(plan: RunPlan, spec: JobSpec): Promise<PreparedJob> {
+/** A job prepared once already (by a run that was then killed): its variables are not chosen again. */
+export interface PrepareOptions {
+  variables?: { expansion: Expansion; seed: number };
+}
+
+export async function prepareJob(plan: RunPlan, spec: JobSpec, options: PrepareOptions = {}): Promise<PreparedJob> {
   const { prompt, seed } = spec;
   let patched: PatchResult;
   let expansion: Expansion | undefined;
   let variablesSeed = 0;
-  if (prompt !== undefined && hasVariables(prompt)) {
+  if (prompt !== undefined && options.variables) {
+    ({ expansion, seed: variablesSeed } = options.variables);
+    patched = plan.patch(plan.workflow, { prompt: expansion.text, seed });
+  } else if (prompt !== undefined && hasVariables(prompt)) {
     // The seed comes first (the workflow's own when none is given), so `__seed__` and the choices follow it.
     const draft = plan.patch(plan.workflow, { seed });
     variablesSeed = draft.applied.seeds[0]?.value ?? seed ?? randomSeed();

@@ -1,13 +1,14 @@
 /**
  * When a failed job may be submitted again: only when that cannot run it twice, that is when the
- * server lost the prompt (it restarted) or the prompt never reached a server. Never after a
- * rejection, a failed node, an interruption or a cancel.
+ * server lost the prompt (it restarted), the prompt never reached a server, or the answer to
+ * POST /prompt was lost and the server, asked since, does not have the prompt. Never while that
+ * is unknown, and never after a rejection, a failed node, an interruption or a cancel.
  */
 import type { Submission } from '../client/job.ts';
 import { UpgradeRefusedError } from '../client/socket.ts';
 import { isPyrosError, type PyrosError } from '../errors.ts';
 
-export type RetryReason = 'lost' | 'not-sent';
+export type RetryReason = 'lost' | 'not-sent' | 'not-queued';
 
 /** A network failure that may pass (refused, reset, timed out), as opposed to an answer or a bad certificate. */
 function isTransient(error: PyrosError): boolean {
@@ -18,7 +19,7 @@ function isTransient(error: PyrosError): boolean {
 
 export function retryReason(error: unknown, submission: Submission): RetryReason | undefined {
   if (!isPyrosError(error)) return undefined;
-  if (error.kind === 'lost') return 'lost';
+  if (error.kind === 'lost') return error.reason === 'not-queued' ? 'not-queued' : 'lost';
   if (error.kind === 'connection' && submission === 'not-sent' && isTransient(error)) return 'not-sent';
   return undefined;
 }

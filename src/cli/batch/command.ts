@@ -6,10 +6,12 @@
  */
 import type { Pool } from '../../client/pool.ts';
 import { isPyrosError } from '../../errors.ts';
-import { prepareJob, runJobs, type JobSpec, type SeedPolicy } from '../../pipeline/index.ts';
+import { removeTempFilesSync } from '../../outputs/atomic.ts';
+import { outcomeEndedForGood, prepareJob, runJobs, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { detectSeeds } from '../../workflow/index.ts';
 import { createPool, insecureWarning, type CommandContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { finishJournal, resumeCommand, startJournal } from '../journal.ts';
 import { reportPatches } from '../patch-notes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { parsePreviewMode } from '../reporters/create.ts';
@@ -23,7 +25,7 @@ import { CliError } from '../errors/cli-error.ts';
 /** Jobs under way at once per server of the pool: enough to keep every server's queue fed. */
 const WINDOW_PER_SERVER = 4;
 
-async function createBatchReporter(context: CommandContext, flags: RunFlags): Promise<BatchReporter> {
+export async function createBatchReporter(context: CommandContext, flags: RunFlags): Promise<BatchReporter> {
   const { verbose, secrets } = context;
   if (context.json) return new JsonBatchReporter({ secrets, verbose });
   const { createBatchDisplay } = await import('../../ui/batch/view.ts');
@@ -50,6 +52,9 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
   const reporter = await createBatchReporter(context, flags);
   let pool: Pool | undefined;
   let disposeSignal: (() => void) | undefined;
+  let journal: RunJournal | undefined;
+  let outcomes: JobOutcome[] = [];
+  let total = 0;
   try {
     const { path, workflow } = await loadRunWorkflow(settings);
     const prompts = settings.prompts;
@@ -70,6 +75,9 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
     const servers = pool.servers().map((info) => info.server);
+    journal = await startJournal(plan.outputDir, 'batch', pool);
+    await journal.addJobs(plan, specs);
+    const resume = resumeCommand(plan.outputDir);
     reporter.start({ total: specs.length, servers, seeds: describeSeedPolicy(policy), prompts: Math.max(1, prompts.length), count });
     pool.on('server', (info) => reporter.server(info));
     pool.on('duplicate', (info) =>
@@ -85,17 +93,19 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
     disposeSignal = onInterrupt({
       first: () => {
         cancelled = true;
-        reporter.note('cancelling the batch (press Ctrl-C again to quit at once)…');
+        reporter.note(`cancelling the batch (press Ctrl-C again to quit at once)… \`${resume}\` finishes it later`);
         for (const job of active.values()) job.cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
+        removeTempFilesSync();
+        reporter.note(`quit: jobs under way may still run on the servers; \`${resume}\` finishes the batch and saves their outputs`);
         reporter.close();
         process.exit(EXIT_CODES.cancelled);
       },
     });
 
     const ends: JobEnd[] = [];
-    await runJobs({ pool, outputDir: plan.outputDir }, plan, specs, {
+    await runJobs({ pool, outputDir: plan.outputDir, journal }, plan, specs, {
       window: WINDOW_PER_SERVER * servers.length + 2,
       stopped: () => cancelled,
       started: (job) => {
@@ -115,7 +125,13 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
       },
     });
     ends.sort((a, b) => a.spec.index - b.spec.index);
+    total = specs.length;
+    outcomes = ends.map((end) => end.outcome);
     const { lines, data, code } = summarize(ends, { cancelled, total: specs.length, outputDir: plan.outputDir });
+    if (outcomes.length < total || !outcomes.every(outcomeEndedForGood)) {
+      lines.push(`to finish the jobs that did not run to their end: \`${resume}\``);
+      data.resume = resume;
+    }
     reporter.summary(lines, data);
     return code;
   } catch (error) {
@@ -123,6 +139,7 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
     return exitCodeOf(error);
   } finally {
     disposeSignal?.();
+    await finishJournal(journal, outcomes, total);
     pool?.removeAllListeners();
     reporter.close();
     pool?.close();

@@ -5,10 +5,11 @@
  */
 import type { Pool } from '../../client/pool.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
-import { PipelineJob, type JobSpec, type SeedPolicy } from '../../pipeline/index.ts';
+import { PipelineJob, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { randomSeed } from '../../workflow/index.ts';
 import { commandContext, createPool, earlySecrets, insecureWarning } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { finishJournal, resumeCommand, startJournal } from '../journal.ts';
 import { openInViewer } from '../open-file.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
@@ -55,6 +56,8 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
   const { context, settings } = early;
   let disposeSignal: (() => void) | undefined;
   let pool: Pool | undefined;
+  let journal: RunJournal | undefined;
+  const outcomes: JobOutcome[] = [];
   try {
     pool = createPool(context);
     const { path, workflow } = await loadRunWorkflow(settings);
@@ -63,21 +66,26 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
     const servers = pool.servers().map((info) => info.server);
-    const job = PipelineJob.submit({ pool, outputDir: plan.outputDir }, plan, spec);
+    journal = await startJournal(plan.outputDir, 'run', pool);
+    await journal.addJobs(plan, [spec]);
+    const job = PipelineJob.submit({ pool, outputDir: plan.outputDir, journal }, plan, spec);
     narrateJob(job, reporter, { connectingTo: servers.length === 1 ? servers[0] : `${servers.length} servers` });
+    const resume = resumeCommand(plan.outputDir);
     disposeSignal = onInterrupt({
       first: () => {
         reporter.phase('cancelling');
-        reporter.note('cancelling this job (press Ctrl-C again to quit at once)…');
+        reporter.note(`cancelling this job (press Ctrl-C again to quit at once)… \`${resume}\` runs it again later`);
         job.cancel().catch((error: Error) => reporter.debug(`cancel failed: ${error.message}`));
       },
       second: () => {
         removeTempFilesSync();
+        reporter.note(`quit: the job may still run on the server; \`${resume}\` finishes it and saves its outputs`);
         reporter.close();
         process.exit(EXIT_CODES.cancelled);
       },
     });
     const outcome = await job.result;
+    outcomes.push(outcome);
     if (!outcome.ok) {
       const { block, event } = failureReport(outcome, { verbose, secrets, pool: servers.length > 1 });
       reporter.error(block, event);
@@ -96,6 +104,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     return exitCodeOf(error);
   } finally {
     disposeSignal?.();
+    await finishJournal(journal, outcomes, 1);
     reporter.close();
     pool?.close();
   }

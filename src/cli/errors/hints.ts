@@ -30,6 +30,8 @@ export const HINTS: { [K in ErrorKind]: Record<ErrorReasons[K], Hint> } = {
     'handshake-timeout': () => 'Check that the server is responsive and that a proxy forwards WebSocket upgrades (or raise --request-timeout).',
     'unexpected-status': () => 'Check the address in --server: it should point at ComfyUI itself.',
     unavailable: () => 'Start the servers (or check the addresses in --server), then run again.',
+    'submission-unknown': (f) =>
+      `The prompt may be queued there: once the server answers, \`pyros resume\` (with the run's --output folder) finds it by its id and finishes it, or \`${fetchCommand(f.promptId, f.server)}\` saves its outputs. Nothing was resubmitted, so it cannot run twice.`,
     failed: startComfyUI,
   },
   rejected: {
@@ -62,6 +64,7 @@ export const HINTS: { [K in ErrorKind]: Record<ErrorReasons[K], Hint> } = {
   },
   lost: {
     forgotten: () => 'Run the command again (or use --retry N to resubmit automatically).',
+    'not-queued': () => 'Nothing runs on the server. Run the command again, or use --retry N to resubmit automatically when this happens.',
     unknown: () => 'Check the id (every `pyros run` prints it first) and the --server; a restarted server forgets its history.',
     moved: () => undefined,
     'moved-too-often': () => 'Check the servers of the pool, then run the job again.',

@@ -94,4 +94,10 @@ export const USAGE_HINTS: Record<ErrorReasons['usage'], Hint> = {
   'subgraph-contains-itself': () => 'Remove the instance of the subgraph from inside its own definition.',
   'links-loop': () => 'Break the loop of links (often through reroutes or bypassed nodes).',
   'upload-unreadable': (f) => `Check that ${f.path ?? 'the file'} exists and can be read (--input, --set NODE.INPUT=@FILE).`,
+  'journal-missing': () => 'Give the output folder of the run to resume (-o/--output of `pyros run`): every run keeps its journal there, in .pyros-journal/.',
+  'journal-corrupt': (f) =>
+    `Nothing was changed or deleted. Look at ${f.line === undefined ? 'the file' : `line ${f.line}`} of the journal; remove the journal (or move it away) to give up resuming that run.`,
+  'journal-unsupported': () => 'It was written by a newer pyros; resume it with that version.',
+  'journal-locked': (f) =>
+    `Wait for it to finish, or stop it${f.pid === undefined ? '' : ` (pid ${f.pid})`} first; a lock whose process has ended is taken over by itself.`,
 };

@@ -9,7 +9,7 @@ import { extname, relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
 import type { ApiWorkflow } from '../../client/types.ts';
 import { isPyrosError } from '../../errors.ts';
-import { expandJobs, PipelineJob, type PreparedJob, type SeedPolicy } from '../../pipeline/index.ts';
+import { expandJobs, PipelineJob, type JobOutcome, type JobSpec, type PreparedJob, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';
 import { listVariables, type VariableInfo } from '../../vars/index.ts';
 import { describeInput, loadWorkflow } from '../../workflow/index.ts';
@@ -18,6 +18,7 @@ import { explain } from '../errors/explain.ts';
 import { parseSetArg, resolveTargetArg } from '../set-args.ts';
 import { parseSeedPolicy } from '../batch/expand.ts';
 import { createPool, type CommandContext } from '../context.ts';
+import { finishJournal, startJournal } from '../journal.ts';
 import { openInViewer } from '../open-file.ts';
 import { reportPatches } from '../patch-notes.ts';
 import type { Reporter } from '../reporters/reporter.ts';
@@ -71,6 +72,9 @@ export class Session {
   private lastImagePath: string | undefined;
   private patchesKey = '';
   private gallery: GalleryHandle | undefined;
+  /** The session's journal (from its first prompt on), and the results of every job submitted. */
+  private journal: Promise<RunJournal> | undefined;
+  private readonly outcomes: Promise<JobOutcome>[] = [];
 
   private constructor(options: SessionOptions) {
     this.options = options;
@@ -162,9 +166,20 @@ export class Session {
     const specs = expandJobs({ prompts: [text], count: this.count, seed: this.seedMode });
     const ahead = this.queue.size;
     const pool = this.pool;
-    const context = { pool, outputDir: plan.outputDir };
+    this.journal ??= startJournal(plan.outputDir, 'interactive', pool).catch((error: unknown) => {
+      this.journal = undefined;
+      throw error;
+    });
+    const journal = await this.journal;
+    await journal.addJobs(plan, specs);
+    const context = { pool, outputDir: plan.outputDir, journal };
+    const start = (spec: JobSpec): PipelineJob => {
+      const job = PipelineJob.submit(context, plan, spec);
+      this.outcomes.push(job.result);
+      return job;
+    };
     const jobs = specs.map((spec) =>
-      this.queue.submit({ ...context, start: () => PipelineJob.submit(context, plan, spec) }, (job) => this.io.reporterFor(job), {
+      this.queue.submit({ ...context, start: () => start(spec) }, (job) => this.io.reporterFor(job), {
         patches: (prepared, reporter) => this.announce(reporter, prepared),
       }),
     );
@@ -385,8 +400,12 @@ export class Session {
     if (waiting > 0) this.io.print(`Cancelling ${waiting} queued job${waiting === 1 ? '' : 's'}.`);
   }
 
-  /** After the last job: closes the pools and the gallery. */
+  /** After the last job: closes the journal, the pools and the gallery. */
   async close(): Promise<void> {
+    // Jobs still under way are left to run (a resume takes them up); those that ended count.
+    const ended = await Promise.all(this.outcomes.map((result) => Promise.race([result, Promise.resolve(undefined)])));
+    const outcomes = ended.filter((outcome): outcome is JobOutcome => outcome !== undefined);
+    await finishJournal(await this.journal?.catch(() => undefined), outcomes, this.outcomes.length);
     await this.gallery?.close().catch(() => undefined);
     for (const pool of this.retired) pool.close();
     this.retired.clear();

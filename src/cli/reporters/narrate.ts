@@ -2,10 +2,16 @@
  * What a person (or a script) hears of one job on the pipeline: its patches, uploads, prompt id,
  * retries, progress and saved files, told through a Reporter. Every front end uses this.
  */
-import type { PipelineJob, PreparedJob } from '../../pipeline/index.ts';
+import type { PipelineJob, PreparedJob, RetryReason } from '../../pipeline/index.ts';
 import type { JobSource } from '../../ui/display-core.ts';
 import { reportExpansion, reportPatches } from '../patch-notes.ts';
 import type { Reporter } from './reporter.ts';
+
+const RETRY_REASONS: Record<RetryReason, string> = {
+  lost: 'the server lost the prompt',
+  'not-sent': 'the connection failed before the prompt was submitted',
+  'not-queued': 'the answer to the submission was lost and the server does not have the prompt',
+};
 
 export interface NarrateOptions {
   /** Tells which inputs this job patches; default: every patch (a batch tells them once for all instead). */
@@ -57,7 +63,7 @@ export function narrateJob(job: PipelineJob, reporter: Reporter, options: Narrat
       kind: 'retry',
       attempt: info.attempt,
       retries: info.retries,
-      reason: info.reason === 'lost' ? 'the server lost the prompt' : 'the connection failed before the prompt was submitted',
+      reason: RETRY_REASONS[info.reason],
       delay_ms: info.delayMs,
       prompt_id: info.promptId,
     });
