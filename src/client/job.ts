@@ -19,7 +19,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { PyrosError, type ErrorFields } from '../errors.ts';
+import { isPyrosError, PyrosError, type ErrorFields } from '../errors.ts';
 import { seedValues } from '../workflow/seed-values.ts';
 import type { ComfyApi, QueueState } from './api.ts';
 import type { BinaryFrame } from './binary.ts';
@@ -309,14 +309,20 @@ export class Job extends EventEmitter<JobEvents> {
       void this.checkOverHttp({ found: true });
       return;
     }
-    if (lookup === 'absent') {
+    const fromServer = isPyrosError(error) && error.kind !== 'connection';
+    // A request that got no answer in time may still be in the server's hands: its absence proves nothing.
+    const proven = lookup === 'absent' && !(isPyrosError(error) && error.kind === 'timeout');
+    if (proven) {
       this.submissionState = 'absent';
+      // An answer of the server's own (a 5xx) says best what went wrong; resubmitting is safe either way.
+      if (fromServer) throw error;
       throw new PyrosError('lost', `${cause}; the server, asked since, does not have prompt ${this.promptId}: it was never queued.`, {
         reason: 'not-queued',
         fields: this.errorFields(),
         cause: error,
       });
     }
+    if (fromServer) throw error;
     throw new PyrosError('connection', `${cause}; whether ${api.endpoint.display} queued prompt ${this.promptId} could not be checked since.`, {
       reason: 'submission-unknown',
       fields: this.errorFields(),

@@ -1,5 +1,5 @@
 /** The one road every front end takes: plan → prepare → dispatch → follow → save → outcome. */
-export { PipelineJob, type JobOutcome, type JobSucceeded, type JobFailed, type PipelineContext, type PipelineJobEvents, type ResumedJob } from './pipeline-job.ts';
+export { PipelineJob, type JobOutcome, type JobSucceeded, type JobFailed, type PipelineContext, type PipelineJobEvents, type JobStart } from './pipeline-job.ts';
 export { expandJobs, type JobSpec, type RunPlan, type SeedPolicy } from './plan.ts';
 export { prepareJob, promptOf, type PreparedJob, type PrepareOptions } from './prepare.ts';
 export { RunJournal, JOURNAL_FOLDER, journalFolder, lockPathOf, type JobRef } from './run-journal.ts';

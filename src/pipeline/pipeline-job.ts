@@ -67,12 +67,16 @@ export interface PipelineContext {
   journal?: RunJournal;
 }
 
-/** A job of a resumed run: where it is in the journal, and what its killed predecessor had already done. */
-export interface ResumedJob {
-  ref: JobRef;
+/** How a job joins the road: where it is in the journal, what a killed run of it had done, how it is prepared. */
+export interface JobStart {
+  /** Its place in the journal (default: the plan's, for `submit`). */
+  ref?: JobRef;
+  /** What a killed run of it had saved (a followed prompt). */
   earlier?: EarlierSaves;
-  /** The prompt text and variable choices it was prepared with (not expanded again). */
-  prepared?: PrepareOptions;
+  /** The prompt text and variable choices it was prepared with before (not chosen again). */
+  prepare?: PrepareOptions;
+  /** Already prepared (the caller checked it before anything was sent). */
+  prepared?: PreparedJob;
 }
 
 export class PipelineJob extends EventEmitter<PipelineJobEvents> {
@@ -131,14 +135,14 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
    * saved. With a journal in the context, `plan` must have been given to its `addJobs` (or a
    * resumed job says where it is with `resumed`).
    */
-  static submit(context: PipelineContext, plan: RunPlan, spec: JobSpec, resumed?: ResumedJob): PipelineJob {
-    const ref = resumed?.ref ?? context.journal?.ref(plan, spec);
-    return new PipelineJob(context, spec.index, (job) => job.runSubmitted(plan, spec, resumed?.prepared), { ref, earlier: resumed?.earlier });
+  static submit(context: PipelineContext, plan: RunPlan, spec: JobSpec, start: JobStart = {}): PipelineJob {
+    const ref = start.ref ?? context.journal?.ref(plan, spec);
+    return new PipelineJob(context, spec.index, (job) => job.runSubmitted(plan, spec, start), { ref, earlier: start.earlier });
   }
 
   /** A prompt already on a server of the pool, by its id: followed, then saved like a run of it. */
-  static follow(context: PipelineContext, promptId: string, options: { server?: string; index?: number; resumed?: ResumedJob } = {}): PipelineJob {
-    return new PipelineJob(context, options.index ?? 0, (job) => job.runFollowed(promptId, options.server), { ref: options.resumed?.ref, earlier: options.resumed?.earlier }, promptId);
+  static follow(context: PipelineContext, promptId: string, options: { server?: string; index?: number } & Pick<JobStart, 'ref' | 'earlier'> = {}): PipelineJob {
+    return new PipelineJob(context, options.index ?? 0, (job) => job.runFollowed(promptId, options.server), { ref: options.ref, earlier: options.earlier }, promptId);
   }
 
   /** The prompt id of the current (or last) submission. */
@@ -163,9 +167,9 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
     await this.current?.cancel();
   }
 
-  private async runSubmitted(plan: RunPlan, spec: JobSpec, prepareOptions?: PrepareOptions): Promise<JobOutcome> {
+  private async runSubmitted(plan: RunPlan, spec: JobSpec, start: JobStart): Promise<JobOutcome> {
     try {
-      this.prepared = await prepareJob(plan, spec, prepareOptions);
+      this.prepared = start.prepared ?? (await prepareJob(plan, spec, start.prepare));
     } catch (error) {
       return this.failed(error, 'prepare', [], undefined);
     }

@@ -19,6 +19,7 @@ function isTransient(error: PyrosError): boolean {
 
 export function retryReason(error: unknown, submission: Submission): RetryReason | undefined {
   if (!isPyrosError(error)) return undefined;
+  if (submission === 'absent') return 'not-queued';
   if (error.kind === 'lost') return error.reason === 'not-queued' ? 'not-queued' : 'lost';
   if (error.kind === 'connection' && submission === 'not-sent' && isTransient(error)) return 'not-sent';
   return undefined;

@@ -27,7 +27,11 @@ describe('pyros run against the simulator', () => {
     const out = join(root, 'ok');
     const result = await runPyros(['run', EXAMPLE, '--server', sim.url, '--prompt', 'a red fox in snow', '--seed', '1234', '-o', out]);
     assert.equal(result.code, 0, result.stderr);
-    const files = (await readdir(out)).sort();
+    // Beside the outputs: the run's journal (hidden), which it marked ended.
+    const journals = await readdir(join(out, '.pyros-journal'));
+    assert.equal(journals.length, 1, `the journal folder holds ${journals.join(', ')}`);
+    assert.match(await readFile(join(out, '.pyros-journal', journals[0] as string), 'utf8'), /"type":"end"/);
+    const files = (await readdir(out)).filter((f) => f !== '.pyros-journal').sort();
     const png = files.find((f) => f.endsWith('.png'));
     assert.ok(png, `no png in ${files.join(', ')}`);
     const stem = png.slice(0, -4);

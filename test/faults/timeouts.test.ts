@@ -4,7 +4,6 @@
  * instead of hanging, and leaves no partial file.
  */
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import {
   holdNode,
   jsonEvents,
   openOnInterrupt,
+  outputEntries,
   QUICK_CHECKS,
   runPyros,
   stallView,
@@ -65,7 +65,7 @@ describe('faults: timeouts', () => {
     const promptId = /prompt ([0-9a-f-]{36})/.exec(result.stderr)?.[1];
     assert.match(result.stderr, new RegExp(`pyros fetch ${promptId}`));
     assert.equal((await suite.produced()).size, 1, 'the server produced the output');
-    assert.deepEqual(await readdir(out), [], 'something was left in the output folder');
+    assert.deepEqual(await outputEntries(out), [], 'something was left in the output folder');
     await assertNoTempFiles(out);
   });
 

@@ -482,12 +482,20 @@ export async function serverOutputs(sim: Pick<FaultSim, 'dataDir'>, since?: Map<
   return files;
 }
 
-/** The outputs saved in `dir` (sidecars left out). */
+/** The run journals every run keeps in its output folder (`.pyros-journal/`). */
+export const JOURNAL_FOLDER = '.pyros-journal';
+
+/** The names in an output folder, its journal folder left out. */
+export async function outputEntries(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name !== JOURNAL_FOLDER);
+}
+
+/** The outputs saved in `dir` (sidecars and the run journals left out). */
 export async function savedOutputs(dir: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   for (const path of await walk(dir)) {
     const name = relative(dir, path);
-    if (/\.(txt|json)$/.test(name) || name.includes('.pyros-tmp-')) continue;
+    if (/\.(txt|json)$/.test(name) || name.includes('.pyros-tmp-') || name.split(/[\\/]/)[0] === JOURNAL_FOLDER) continue;
     files.set(name, await readFile(path));
   }
   return files;

@@ -257,11 +257,11 @@ function startJob(entry: Planned, local: number, options: { pool: Pool; journal:
   const context = { pool: options.pool, outputDir: options.outputDir, journal: options.journal };
   const ref = { plan: job.plan, job: job.index };
   if (step.kind === 'follow') {
-    return PipelineJob.follow(context, step.promptId, { server: step.server, index: local, resumed: { ref, earlier: earlierSaves(job, options.outputDir) } });
+    return PipelineJob.follow(context, step.promptId, { server: step.server, index: local, ref, earlier: earlierSaves(job, options.outputDir) });
   }
   const plan = options.plans.get(job.plan);
   if (!plan) throw new Error(`plan ${job.plan} of job ${job.index} is not in the journal`);
-  return PipelineJob.submit(context, plan, specOf(job), { ref, prepared: prepareOptionsOf(job) });
+  return PipelineJob.submit(context, plan, specOf(job), { ref, prepare: prepareOptionsOf(job) });
 }
 
 /** What the killed run had saved of a job, and what it was placing, for its resumed save. */

@@ -5,7 +5,7 @@
  */
 import type { Pool } from '../../client/pool.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
-import { PipelineJob, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
+import { PipelineJob, prepareJob, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { randomSeed } from '../../workflow/index.ts';
 import { commandContext, createPool, earlySecrets, insecureWarning } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -66,9 +66,11 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
     const servers = pool.servers().map((info) => info.server);
+    // Prepared first: an option or a variable that does not fit stops the run before anything is written or sent.
+    const prepared = await prepareJob(plan, spec);
     journal = await startJournal(plan.outputDir, 'run', pool);
     await journal.addJobs(plan, [spec]);
-    const job = PipelineJob.submit({ pool, outputDir: plan.outputDir, journal }, plan, spec);
+    const job = PipelineJob.submit({ pool, outputDir: plan.outputDir, journal }, plan, spec, { prepared });
     narrateJob(job, reporter, { connectingTo: servers.length === 1 ? servers[0] : `${servers.length} servers` });
     const resume = resumeCommand(plan.outputDir);
     disposeSignal = onInterrupt({
