@@ -53,7 +53,9 @@ export async function decideStep(job: JobState, lookup: ResumeLookup): Promise<R
   const places = await Promise.all(
     job.attempts.map(async (attempt, at) => ({ ...attempt, where: await whereIs(attempt, lookup, at === job.attempts.length - 1) })),
   );
-  const found = places.filter((place) => place.where !== 'absent' && place.where !== 'unreachable');
+  // A job cancelled here (the server confirmed it stopped) runs again: its interrupted prompt is not its result.
+  const cancelled = job.done?.kind === 'cancelled';
+  const found = places.filter((place) => place.where !== 'absent' && place.where !== 'unreachable' && !(cancelled && place.where === 'failed'));
   if (found.length === 0) {
     // Submitting again is safe only when every server it went to answers without it.
     const unreachable = places.find((place) => place.where === 'unreachable');

@@ -187,6 +187,87 @@ describe('Pool', () => {
     assert.deepEqual(duplicates, [{ server: flaky.url, promptId: moved[0]!.promptId }]);
   });
 
+  /** The status of each prompt in a server's history. */
+  async function historyOf(sim: SimServer): Promise<Map<string, string | undefined>> {
+    const history = (await (await fetch(`${sim.url}/history`)).json()) as Record<string, { status?: { status_str?: string } }>;
+    return new Map(Object.entries(history).map(([id, entry]) => [id, entry.status?.status_str]));
+  }
+
+  async function queued(sim: SimServer): Promise<string[]> {
+    const queue = (await (await fetch(`${sim.url}/queue`)).json()) as { queue_running: unknown[][]; queue_pending: unknown[][] };
+    return [...queue.queue_running, ...queue.queue_pending].map((item) => String(item[1]));
+  }
+
+  it('never runs a moved job twice where both servers answer: its prompt still queued on the hung server is removed when that answers again', async () => {
+    const blocker = gate();
+    const hooks: SimHooks = {};
+    const hung = await startSim({ port: 0, stepMs: 1, previews: false, hooks });
+    const [healthy] = await startSims(1);
+    cleanups.push(() => blocker.open());
+    cleanups.push(() => Promise.all([hung.close(), healthy!.close()]));
+    // Another client's prompt keeps the server busy, so that ours waits in its queue.
+    const blockerId = 'another-clients-prompt';
+    hooks.onNodeStart = ({ promptId }) => (promptId === blockerId ? blocker.wait() : undefined);
+    const submitted = await fetch(`${hung.url}/prompt`, { method: 'POST', body: JSON.stringify({ prompt: smallWorkflow(1), prompt_id: blockerId }) });
+    assert.equal(submitted.status, 200);
+    const pool = new Pool({ servers: [hung.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const job = pool.run(smallWorkflow(810));
+    await until(() => job.submission === 'accepted', WAIT_LIMIT_MS, 'the job to be queued on the first server');
+    const first = job.promptId;
+    assert.ok((await queued(hung)).includes(first));
+    pool.add(healthy!.url);
+    await until(() => pool.servers()[1]?.state === 'up', WAIT_LIMIT_MS, 'the second server to join');
+    hung.freeze();
+    const result = await job.result;
+    assert.equal(result.server, healthy!.url);
+    assert.deepEqual(result.attempts.map((attempt) => attempt.outcome), ['moved', 'done']);
+    hung.thaw();
+    // Back, it still holds the prompt the pool gave up on: the pool removes it.
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    while ((await queued(hung)).includes(first)) {
+      assert.ok(Date.now() < deadline, 'the abandoned prompt was never removed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    blocker.open();
+    while ((await historyOf(hung)).get(blockerId) === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await historyOf(hung)).has(first), false, 'the moved job never ran on the server that hung');
+    assert.equal((await historyOf(healthy!)).get(result.promptId), 'success');
+  });
+
+  it('never runs a moved job twice where both servers answer: its prompt still running on the hung server is interrupted when that answers again', async () => {
+    const logs: string[] = [];
+    const hooks: SimHooks = {};
+    const hung = await startSim({ port: 0, stepMs: 1, previews: false, hooks, log: (line) => logs.push(line) });
+    const [healthy] = await startSims(1);
+    cleanups.push(() => Promise.all([hung.close(), healthy!.close()]));
+    let held: string | undefined;
+    // Our prompt stops at its sampler, and goes on only once the server is told to interrupt it.
+    hooks.onNodeStart = async ({ promptId, classType }) => {
+      if (classType !== 'KSampler' || held !== undefined) return;
+      held = promptId;
+      const seen = logs.length;
+      await until(() => logs.slice(seen).some((line) => line === `Interrupting prompt ${promptId}`), 60_000, 'the interrupt');
+    };
+    const pool = new Pool({ servers: [hung.url], ...FAST });
+    cleanups.push(() => pool.close());
+    const job = pool.run(smallWorkflow(820));
+    await until(() => held !== undefined, WAIT_LIMIT_MS, 'the job to run on the first server');
+    pool.add(healthy!.url);
+    await until(() => pool.servers()[1]?.state === 'up', WAIT_LIMIT_MS, 'the second server to join');
+    hung.freeze();
+    const result = await job.result;
+    assert.equal(result.server, healthy!.url);
+    hung.thaw();
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    while ((await historyOf(hung)).get(held as string) === undefined) {
+      assert.ok(Date.now() < deadline, 'the abandoned prompt never ended');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal((await historyOf(hung)).get(held as string), 'error', 'interrupted, never finished');
+    assert.equal((await historyOf(healthy!)).get(result.promptId), 'success');
+  });
+
   it('takes a server back when it returns after a crash', async () => {
     const hooks: SimHooks = {};
     let victim = await startSim({ port: 0, stepMs: 1, previews: false, hooks });

@@ -151,6 +151,17 @@ async function resumeJournal(path: string, options: ResumeOptions): Promise<numb
       pending.map(async (job) => ({ job, position: positions.get(job) ?? 0, step: await decideStep(job, { clientOf: (server) => connected.clientOf(server) }) })),
     );
     for (const { job, step } of planned) if (step.kind === 'saved') await journal.doneEarlier({ plan: job.plan, job: job.index }, step);
+    if (planned.every((entry) => entry.step.kind === 'saved')) {
+      // Killed after its last file was saved: only the ends were missing.
+      await journal.end();
+      say.line(`nothing to resume: run ${name} in ${outputDir} finished (${state.jobs.length} job${state.jobs.length === 1 ? '' : 's'}; the end of ${planned.length} was recorded now)`, {
+        ok: true,
+        finished: true,
+        run: name,
+        resumed: 0,
+      });
+      return EXIT_CODES.ok;
+    }
     return await runResumed(state, planned, { ...options, pool, journal, plans });
   } finally {
     pool?.removeAllListeners();
