@@ -28,7 +28,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   6    the prompt was interrupted on the server
   7    an output could not be saved (disk full, folder not writable)
   8    a time limit was reached (--timeout, --request-timeout)
-  9    the server lost the prompt (restarted; --retry N resubmits)
+  9    the server lost the prompt (restarted), or never got it after a lost answer; --retry N resubmits
   10   some jobs of a batch failed
   11   the server answered with an error (HTTP 5xx or a malformed answer)
   130  cancelled with Ctrl-C`;
