@@ -122,7 +122,7 @@ ${EXIT_CODE_HELP}
     program
       .command('resume')
       .description('finish the runs of an output folder that were killed or cut off, from their journals: each job runs once, its files are saved once')
-      .argument('[dir]', 'the output folder of the run (default: the configured output folder, ./images)')
+      .argument('[dir]', 'the output folder of the run (default: the configured output folder, ./images), or one journal in its .pyros-journal/')
       .option('--retry <n>', 'resubmit a job up to N times when its server lost it or it never reached a server (default: as the run had it)')
       .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off'])),
   ).action(async (dir: string | undefined, flags) => {

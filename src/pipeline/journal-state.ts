@@ -199,10 +199,12 @@ function apply(job: JobState, entry: JobEntry): void {
     case 'done':
       job.done = entry;
       if (endedForGood(entry)) {
-        // Ended for good: only what a summary shows is kept.
+        // Ended for good: nothing more is needed of it (a long batch stays small).
+        job.done = { type: 'done', plan: entry.plan, job: entry.job, ok: entry.ok, stage: entry.stage, kind: entry.kind, reason: entry.reason };
         job.prepared = undefined;
         job.placing = undefined;
-        job.attempts = job.attempts.slice(-1);
+        job.saved = undefined;
+        job.attempts = [];
         job.finished = undefined;
       }
       return;
