@@ -36,6 +36,9 @@ function runOptions(command: Command, interactive = false): Command {
     .option('--timeout <duration>', 'give up on a job (and cancel it) after this long, e.g. 90s, 10m')
     .option('--retry <n>', 'resubmit a job up to N times when its server lost it (restart) or it never reached a server')
     .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']))
+    .option('--object-info <file>', 'node definitions (the answer of GET /object_info) for converting an editor-format workflow without asking the server')
+    .option('--front', 'queue the jobs ahead of the prompts already waiting on the server')
+    .option('--only <node>', 'run only what this output node needs (id or title; repeatable)', collect)
     .option('--show', interactive ? 'draw each finished image in the terminal' : 'draw the finished image once in the terminal (one job)')
     .option('--open', interactive ? 'open each finished image in the system viewer' : 'open the finished image in the system viewer (one job)');
 }
@@ -116,6 +119,18 @@ ${EXIT_CODE_HELP}
   ).action(async (promptId: string, flags) => {
     const { fetchCommand } = await import('./commands/fetch.ts');
     await exitWith(fetchCommand(promptId, flags));
+  });
+
+  connectionOptions(
+    program
+      .command('convert')
+      .description('print the API prompt of a workflow saved in the editor format (or of an image ComfyUI saved), as the editor would queue it')
+      .argument('<workflow>', 'an editor-format workflow (.json), or a PNG, WebP, video or audio file ComfyUI saved')
+      .option('--object-info <file>', 'node definitions (the answer of GET /object_info) instead of asking the server')
+      .option('-o, --output <file>', 'write the prompt to this file instead of printing it'),
+  ).action(async (workflow: string, flags) => {
+    const { convertCommand } = await import('./commands/convert.ts');
+    await exitWith(convertCommand(workflow, flags));
   });
 
   program

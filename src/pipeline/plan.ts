@@ -5,6 +5,7 @@
 import type { ApiWorkflow } from '../client/types.ts';
 import type { InputUpload } from '../client/uploads.ts';
 import type { PatchResult } from '../workflow/index.ts';
+import type { ConversionResult, EditorWorkflow } from '../workflow/editor/index.ts';
 import { randomSeed } from '../workflow/index.ts';
 
 export interface JobSpec {
@@ -36,6 +37,15 @@ export interface RunPlan {
   retries: number;
   /** Jobs in the run (a batch's size; 1 for a single job). */
   total: number;
+  /**
+   * The editor workflow that goes with every job into the files it saves (`extra_pnginfo`), with
+   * the conversion that tells where each value of the prompt is stored in it.
+   */
+  editor?: { workflow: EditorWorkflow; conversion?: ConversionResult };
+  /** Queue every job ahead of the prompts already waiting. */
+  front?: boolean;
+  /** Run only what these output nodes need. */
+  outputs?: readonly string[];
 }
 
 export type SeedPolicy =
