@@ -4,7 +4,7 @@
  * pipeline's plan.
  */
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { RunPlan, SeedPolicy } from '../pipeline/index.ts';
 import type { Client } from '../client/client.ts';
 import { loadWorkflowInput, nodeDefinitions, type WorkflowInput } from './workflow-input.ts';

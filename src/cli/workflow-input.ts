@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import type { Client } from '../client/client.ts';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { isPyrosError } from '../errors.ts';
 import { readWorkflowSource, type WorkflowOrigin } from '../workflow/index.ts';
 import { cachedDefinitions, convertEditorWorkflow, type ConversionResult, type EditorWorkflow } from '../workflow/editor/index.ts';

@@ -2,7 +2,7 @@
  * What a run is made of, settled before anything is sent: the workflow, how one job patches it,
  * the files to upload, where outputs go, the limits; and the jobs themselves (prompt × seed).
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { InputUpload } from '../client/uploads.ts';
 import type { PatchResult } from '../workflow/index.ts';
 import type { ConversionResult, EditorWorkflow } from '../workflow/editor/index.ts';

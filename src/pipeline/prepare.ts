@@ -3,7 +3,7 @@
  * workflow patched, and the record that travels with it.
  */
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { expandPrompt, hasVariables, type Expansion } from '../vars/index.ts';
 import { detectPrompt, randomSeed, type PatchResult } from '../workflow/index.ts';
 import { workflowWithValues, type EditorWorkflow } from '../workflow/editor/index.ts';

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from '../../client/client.ts';
 import { DEFAULT_SERVER, maskSecrets, parseEndpoint } from '../../client/endpoint.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { PyrosError } from '../../errors.ts';
 import { CliError } from '../errors/cli-error.ts';
 import { formatErrorBlock } from '../../ui/summary.ts';

@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isPyrosError } from '../../errors.ts';
 import { expandJobs, PipelineJob, type PreparedJob, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';

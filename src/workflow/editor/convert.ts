@@ -3,7 +3,7 @@
  * (`graphToPrompt`): subgraphs and legacy group nodes expanded, primitives applied to the widgets
  * they feed, reroutes and bypassed nodes followed, muted and editor-only nodes left out.
  */
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../types.ts';
 import { isEditorWorkflow, isObject } from './detect.ts';
 import { processDynamicPrompt } from './dynamic-prompt.ts';
 import { MissingNodeClassesError, usageError, type MissingNodeClass } from './errors.ts';

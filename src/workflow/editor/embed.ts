@@ -4,7 +4,7 @@
  * any other set input) is written back into the widget it came from, wherever that widget is stored (the
  * node itself, a primitive node feeding it, or the subgraph instance that promotes it).
  */
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../types.ts';
 import { isObject } from './detect.ts';
 import type { ConversionResult } from './convert.ts';
 import type { EditorNode, EditorWorkflow } from './types.ts';
