@@ -23,6 +23,7 @@ import { ensurePeersInstalled, FLOOR, PEERS, PYROS, Worker, type ClientSpec } fr
 import { choosePinning, measureProcess, pinned, type Pinning } from './lib/proc.ts';
 import { startSimProcess } from './lib/sim.ts';
 import { round, shuffled, summarize, type Summary } from './lib/stats.ts';
+import { editorSection, type EditorPlan } from './editor.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The results shown in the README, replaced only with --save. */
@@ -39,6 +40,7 @@ interface Options {
 }
 
 interface Plan {
+  editor: EditorPlan;
   perJobRounds: number;
   perJobWarmup: number;
   processRuns: number;
@@ -51,6 +53,7 @@ interface Plan {
 }
 
 const FULL: Plan = {
+  editor: { conversions: 50, runs: 20, warmup: 2 },
   perJobRounds: 300,
   perJobWarmup: 15,
   processRuns: 20,
@@ -66,6 +69,7 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = {
+  editor: { conversions: 10, runs: 4, warmup: 1 },
   perJobRounds: 30,
   perJobWarmup: 3,
   processRuns: 4,
@@ -457,6 +461,7 @@ async function main(): Promise<void> {
     try {
       sections.perJob = await perJob(plan, pinning, server, clients, work);
       sections.process = await wholeProcess(plan, pinning, server, clients, work);
+      if (!options.server) sections.editor = await editorSection({ plan: plan.editor, pinning, root: ROOT, server, work, env: cleanEnv(work), log });
     } finally {
       await sim?.stop();
     }
@@ -540,6 +545,17 @@ export function renderTable(results: { meta: AnyRecord; sections: AnyRecord }): 
     const s = sections.coldStart as AnyRecord;
     lines.push(`**5. ${s.title}** — ${s.runs} runs each after ${s.warmup} warm-up`, '', '| command | median ms | p95 ms | × node | peak RSS MB |', '|---|---:|---:|---:|---:|');
     for (const c of s.commands as AnyRecord[]) lines.push(`| ${c.name} | ${fmt(c.wall.median)} | ${fmt(c.wall.p95)} | ${times(c.ratio)} | ${fmt(c.rssMb.median)} |`);
+    lines.push('');
+  }
+  if (sections.editor) {
+    const s = sections.editor as AnyRecord;
+    const { conversion, process } = s;
+    lines.push(`**6. ${s.title}** — targets: ${s.targets}`, '', '| measure | median | p95 |', '|---|---:|---:|');
+    lines.push(`| convert ${conversion.nodes} editor nodes (definitions already parsed), ms | ${fmt(conversion.convertMs.median, 2)} | ${fmt(conversion.convertMs.p95, 2)} |`);
+    lines.push(`| parse the cached definitions and convert, ms | ${fmt(conversion.parseAndConvertMs.median, 2)} | ${fmt(conversion.parseAndConvertMs.p95, 2)} |`);
+    lines.push(`| pyros run, API format, ms | ${fmt(process.api.median)} | ${fmt(process.api.p95)} |`);
+    lines.push(`| pyros run, editor format (cached definitions), ms | ${fmt(process.editor.median)} | ${fmt(process.editor.p95)} |`);
+    lines.push('', `Editor format ÷ API format: ${times(process.ratio)} (${process.runs} runs each${process.failures ? `, ${process.failures} failed` : ''})`);
   }
   return lines.join('\n');
 }

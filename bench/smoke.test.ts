@@ -53,7 +53,7 @@ describe('npm run bench -- --quick', () => {
     assert.equal(json.meta.quick, true);
     assert.ok(json.meta.date >= started, 'this run wrote the file');
     assert.ok(json.meta.machine.cpu && json.meta.machine.cores > 0);
-    const { perJob, process: whole, memory, throughput, coldStart } = json.sections;
+    const { perJob, process: whole, memory, throughput, coldStart, editor } = json.sections;
     const names = ['floor (ws + http)', 'pyros', 'comfy-ui-client'];
     assert.deepEqual(perJob.clients.map((c: { name: string }) => c.name), names);
     for (const client of perJob.clients) {
@@ -66,9 +66,12 @@ describe('npm run bench -- --quick', () => {
     assert.deepEqual(throughput.runs.map((run: { servers: number }) => run.servers), [1, 4]);
     assert.ok('scaling' in throughput);
     assert.deepEqual(coldStart.commands.map((c: { name: string }) => c.name), ['node -e "" (floor)', 'pyros --help', 'pyros run --help']);
+    assert.ok(editor.conversion.nodes >= 1000 && editor.conversion.convertMs.n > 0, 'the 1,000-node conversion was measured');
+    assert.equal(editor.process.failures, 0, editor.process.errors.join('\n'));
+    assert.ok(editor.process.api.n > 0 && editor.process.editor.n > 0 && typeof editor.process.ratio === 'number');
 
     const table = await readFile(join(OUT, 'latest.md'), 'utf8');
-    for (const heading of ['**1.', '**2.', '**3.', '**4.', '**5.']) assert.ok(table.includes(heading), `table has ${heading}`);
+    for (const heading of ['**1.', '**2.', '**3.', '**4.', '**5.', '**6.']) assert.ok(table.includes(heading), `table has ${heading}`);
     assert.equal(result.stdout.trim(), table.trim(), 'the table is printed');
     const png = await readFile(join(OUT, 'latest.png'));
     assert.equal(png.readUInt32BE(0), 0x89504e47);

@@ -8,7 +8,8 @@ export { decodeBinaryFrame, type BinaryFrame, type ImageMime, type PreviewMetada
 export { parseServerMessage, type ServerMessage, type OutputItem } from './client/messages.ts';
 export { parseEndpoint, maskSecrets, DEFAULT_SERVER, type Endpoint, type EndpointOptions } from './client/endpoint.ts';
 export { ExecutionError, InterruptedError } from './client/job-errors.ts';
-export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
+export type { NodeRef, OutputRef, TextOutput } from './client/types.ts';
+export type { ApiNode, ApiWorkflow } from './workflow/types.ts';
 export { PyrosError, isPyrosError, type ErrorKind, type ErrorReason, type ErrorReasons, type ErrorFields, type ErrorNode } from './errors.ts';
 export {
   loadWorkflow,

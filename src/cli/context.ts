@@ -129,6 +129,8 @@ export function createPool(context: CommandContext, servers: readonly string[] =
   return new Pool({
     ...options,
     servers,
+    // One server is the only place a job can go: its own queue orders the jobs and shows their place.
+    ...(servers.length === 1 ? { depth: Number.POSITIVE_INFINITY } : {}),
     connectTimeoutMs,
     // Longer than the handshake's own limit, whose error says more.
     probeTimeoutMs: connectTimeoutMs + 2_000,

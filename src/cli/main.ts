@@ -10,7 +10,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function connectionOptions(command: Command): Command {
   return command
-    .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188); repeat it for a pool (run)', collect)
+    .option('--server <url>', 'ComfyUI server URL (env COMFYUI_URL; default http://127.0.0.1:8188); repeat it for a pool', collect)
     .option('--header <header>', "extra request header 'Name: value' (repeatable; never printed; env COMFYUI_TOKEN sends a bearer token)", collect)
     .option('--insecure', 'skip TLS certificate verification (not recommended; prints a warning)')
     .option('--request-timeout <duration>', 'fail an HTTP request that is silent this long (default 30s)')
@@ -36,13 +36,16 @@ function runOptions(command: Command, interactive = false): Command {
     .option('--timeout <duration>', 'give up on a job (and cancel it) after this long, e.g. 90s, 10m')
     .option('--retry <n>', 'resubmit a job up to N times when its server lost it (restart) or it never reached a server')
     .addOption(new Option('--preview <mode>', 'live preview image in the terminal').choices(['auto', 'kitty', 'iterm', 'sixel', 'blocks', 'off']))
+    .option('--object-info <file>', 'node definitions (the answer of GET /object_info) for converting an editor-format workflow without asking the server')
+    .option('--front', 'queue the jobs ahead of the prompts already waiting on the server')
+    .option('--only <node>', 'run only what this output node needs (id or title; repeatable)', collect)
     .option('--show', interactive ? 'draw each finished image in the terminal' : 'draw the finished image once in the terminal (one job)')
     .option('--open', interactive ? 'open each finished image in the system viewer' : 'open the finished image in the system viewer (one job)');
 }
 
 /** `pyros` alone: interactive mode, with the options of `pyros run` (the workflow given with --workflow). */
 function interactiveOptions(command: Command): Command {
-  return runOptions(command.allowExcessArguments().option('-w, --workflow <file>', 'workflow file in API format (default: from the config file)'), true);
+  return runOptions(command.allowExcessArguments().option('-w, --workflow <file>', 'workflow: editor or API format, or an image ComfyUI saved (default: from the config file)'), true);
 }
 
 async function exitWith(code: Promise<number>): Promise<void> {
@@ -76,8 +79,8 @@ export function buildProgram(): Command {
     connectionOptions(
       program
         .command('run')
-        .description('patch a workflow (API format), submit it, follow it and save its outputs')
-        .argument('[workflow]', 'workflow file exported from ComfyUI with "Export (API)" (default: from the config file)'),
+        .description('patch a workflow, submit it, follow it and save its outputs (one job, a batch, a pool of servers)')
+        .argument('[workflow]', 'a workflow saved from ComfyUI (editor or API format), or an image, video or sound ComfyUI saved (default: from the config file)'),
     ),
   )
     .addHelpText(
@@ -91,7 +94,10 @@ Examples:
   pyros run img2img.json --input photo.png --set "Load Image (as Mask).image=@mask.png"
   pyros run flow.json --count 8 --seed 1000+ --server http://gpu1:8188 --server http://gpu2:8188
   pyros run flow.json --prompts prompts.txt --count 2 --seed random
+  pyros run ComfyUI_00042_.png --seed 7          (re-run an image ComfyUI saved, another seed)
+  pyros run editor-flow.json --object-info object_info.json --only "Save Image"
 
+Every option means the same for one job, a batch, a pool and interactive mode (pyros alone).
 Several --server (or "servers" in the config file) make a pool: each job goes to the live
 server with the fewest jobs ahead of it; jobs of a server that dies move to the others.
 
@@ -116,6 +122,18 @@ ${EXIT_CODE_HELP}
   ).action(async (promptId: string, flags) => {
     const { fetchCommand } = await import('./commands/fetch.ts');
     await exitWith(fetchCommand(promptId, flags));
+  });
+
+  connectionOptions(
+    program
+      .command('convert')
+      .description('print the API prompt of a workflow saved in the editor format (or of an image ComfyUI saved), as the editor would queue it')
+      .argument('<workflow>', 'an editor-format workflow (.json), or a PNG, WebP, video or audio file ComfyUI saved')
+      .option('--object-info <file>', 'node definitions (the answer of GET /object_info) instead of asking the server')
+      .option('-o, --output <file>', 'write the prompt to this file instead of printing it'),
+  ).action(async (workflow: string, flags) => {
+    const { convertCommand } = await import('./commands/convert.ts');
+    await exitWith(convertCommand(workflow, flags));
   });
 
   connectionOptions(

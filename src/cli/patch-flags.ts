@@ -3,7 +3,7 @@
  * strings are parsed here, the library patches, and its notes and errors are worded with the
  * flags that caused them.
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { isPyrosError } from '../errors.ts';
 import { applyPatches, describeInput, kindOf, showValue, type InputSet, type PatchNote, type PatchResult } from '../workflow/index.ts';
 import { CliError } from './errors/cli-error.ts';

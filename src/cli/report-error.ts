@@ -2,7 +2,7 @@
 import { PromptRejectedError } from '../client/api.ts';
 import { maskSecrets } from '../client/endpoint.ts';
 import { ExecutionError } from '../client/job-errors.ts';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { isPyrosError, type ErrorFields } from '../errors.ts';
 import { formatErrorBlock, type ErrorBlock } from '../ui/summary.ts';
 import { explain } from './errors/explain.ts';

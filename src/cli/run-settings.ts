@@ -4,9 +4,10 @@
  * pipeline's plan.
  */
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { RunPlan, SeedPolicy } from '../pipeline/index.ts';
-import { loadWorkflow } from '../workflow/index.ts';
+import type { Client } from '../client/client.ts';
+import { loadWorkflowInput, nodeDefinitions, type WorkflowInput } from './workflow-input.ts';
 import { CliError } from './errors/cli-error.ts';
 import { patchFlags } from './patch-flags.ts';
 import { parseCount, parseSeedPolicy, readPromptsFile } from './batch/expand.ts';
@@ -35,6 +36,9 @@ export interface RunFlags extends CommonFlags {
   preview?: string;
   show?: boolean;
   open?: boolean;
+  objectInfo?: string;
+  front?: boolean;
+  only?: string[];
 }
 
 export interface RunSettings {
@@ -58,6 +62,11 @@ export interface RunSettings {
   preview: PreviewMode;
   show: boolean;
   open: boolean;
+  /** `--object-info FILE`: node definitions for converting editor-format workflows without a server. */
+  objectInfoFile: string | undefined;
+  front: boolean;
+  /** `--only NODE`: output nodes to run (ids or titles, resolved against the workflow). */
+  only: string[];
 }
 
 const MAX_RETRIES = 100;
@@ -91,6 +100,9 @@ export async function resolveRunSettings(workflowArg: string | undefined, flags:
     preview: parsePreviewMode(flags.preview ?? config.preview),
     show: Boolean(flags.show),
     open: Boolean(flags.open),
+    objectInfoFile: flags.objectInfo,
+    front: Boolean(flags.front),
+    only: flags.only ?? [],
   };
 }
 
@@ -103,7 +115,11 @@ export function requireWorkflow(settings: RunSettings): string {
  * The pipeline's plan for `workflow`: the inputs set for every job, the files to upload (each
  * checked now), the limits. Fails before anything is sent when an option does not fit the workflow.
  */
-export async function buildPlan(settings: RunSettings, workflow: ApiWorkflow, options: { workflowPath?: string; total: number; sets?: readonly string[]; inputs?: readonly string[] }): Promise<RunPlan> {
+export async function buildPlan(
+  settings: RunSettings,
+  workflow: ApiWorkflow,
+  options: { workflowPath?: string; total: number; sets?: readonly string[]; inputs?: readonly string[]; editor?: RunPlan['editor'] },
+): Promise<RunPlan> {
   const { values, files } = splitFileSets(options.sets ?? settings.sets);
   const pending = await planUploads(workflow, options.inputs ?? settings.inputs, files);
   const patch: RunPlan['patch'] = (graph, job) =>
@@ -120,11 +136,26 @@ export async function buildPlan(settings: RunSettings, workflow: ApiWorkflow, op
     timeoutMs: settings.timeoutMs,
     retries: settings.retries,
     total: options.total,
+    ...(options.editor ? { editor: options.editor } : {}),
+    ...(settings.front ? { front: true } : {}),
+    ...(settings.only.length > 0 ? { outputs: settings.only.map((node) => resolveOutputNode(workflow, node)) } : {}),
     recipe: { promptInput: settings.promptInput, seedInput: settings.seedInput, sets: values },
   };
 }
 
-export async function loadRunWorkflow(settings: RunSettings): Promise<{ path: string; workflow: ApiWorkflow }> {
+/** `--only NODE`: a node id, or a title that names one node. */
+function resolveOutputNode(workflow: ApiWorkflow, node: string): string {
+  if (workflow[node]) return node;
+  const titled = Object.entries(workflow).filter(([, candidate]) => candidate._meta?.title === node || candidate.class_type === node);
+  if (titled.length === 1) return titled[0]?.[0] as string;
+  const outputs = Object.entries(workflow).filter(([, candidate]) => /Save|Preview/.test(candidate.class_type)).map(([id, candidate]) => `#${id} "${candidate._meta?.title ?? candidate.class_type}"`);
+  throw new CliError('usage', titled.length > 1 ? `--only ${node}: ${titled.length} nodes have that title or class.` : `--only ${node}: the workflow has no such node.`, {
+    hint: `Name an output node by its id or title${outputs.length > 0 ? `, e.g. ${outputs.slice(0, 4).join(', ')}` : ''}.`,
+  });
+}
+
+/** The workflow of the run (any format pyros reads; editor workflows converted with the servers' node definitions). */
+export async function loadRunWorkflow(settings: RunSettings, clients: () => readonly Client[]): Promise<WorkflowInput> {
   const path = requireWorkflow(settings);
-  return { path, workflow: await loadWorkflow(path) };
+  return loadWorkflowInput(path, () => nodeDefinitions({ file: settings.objectInfoFile, clients }));
 }

@@ -2,7 +2,7 @@
  * Naming an input on the command line: `NODE.INPUT` and `NODE.INPUT=VALUE`, where NODE is a node
  * id or a title. Titles may contain dots and spaces, so the input is what follows the last dot.
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { resolveTarget, type InputRef, type InputTarget } from '../workflow/index.ts';
 import { CliError } from './errors/cli-error.ts';
 import { inOptionContext } from './errors/explain.ts';

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { CliError } from './errors/cli-error.ts';
 import { describeInput, nodeTitle } from '../workflow/index.ts';
 import { parseSetArg, resolveTargetArg } from './set-args.ts';

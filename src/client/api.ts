@@ -26,6 +26,8 @@ export interface PromptRequest {
   prompt_id?: string;
   extra_data?: Record<string, unknown>;
   front?: boolean;
+  /** Output nodes to run (with what they need); the others are left out. */
+  partial_execution_targets?: string[];
 }
 
 /** POST /prompt answered 400: the workflow did not pass the server's validation. */
@@ -36,7 +38,7 @@ export class PromptRejectedError extends PyrosError {
   constructor(error: ValidationError, nodeErrors: Record<string, NodeError>, fields: { server?: string; promptId?: string } = {}) {
     super('rejected', `ComfyUI rejected the workflow: ${error.message || error.type || 'validation failed'}.`, {
       reason: 'validation',
-      fields: { ...fields, status: 400 },
+      fields: { ...fields, status: 400, count: Object.keys(nodeErrors).length, ...(error.type ? { code: error.type } : {}) },
     });
     this.name = 'PromptRejectedError';
     this.error = error;

@@ -14,6 +14,10 @@ export interface JobOptions {
   promptId?: string;
   /** Extra fields for the POST body's `extra_data` (client_id is added). */
   extraData?: Record<string, unknown>;
+  /** Queue it ahead of the prompts already waiting (`front: true`). */
+  front?: boolean;
+  /** Run only what these output nodes need (`partial_execution_targets`); default: every output. */
+  outputs?: readonly string[];
   /** Files to upload before the prompt is submitted; each input is set to the stored name. */
   uploads?: readonly InputUpload[];
   /** Overall limit in ms; the job is cancelled on the server when it is reached. */

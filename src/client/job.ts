@@ -271,6 +271,8 @@ export class Job extends EventEmitter<JobEvents> {
         client_id: socket.clientId,
         prompt_id: this.promptId,
         extra_data: { ...this.options.extraData, client_id: socket.clientId },
+        ...(this.options.front ? { front: true } : {}),
+        ...(this.options.outputs ? { partial_execution_targets: [...this.options.outputs] } : {}),
       });
     } catch (error) {
       const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') as string;

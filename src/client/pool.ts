@@ -29,7 +29,10 @@ export { PoolJob } from './pool-job.ts';
 export interface PoolOptions extends Omit<ClientOptions, 'server' | 'clientId'> {
   /** Server URLs, or full client options per server. */
   servers: readonly (string | (ClientOptions & { server: string }))[];
-  /** A server takes another job while fewer than this many are ahead of it (default 2: one running, one waiting). */
+  /**
+   * A server takes another job while fewer than this many are ahead of it (default 2: one running,
+   * one waiting). `Infinity` sends every job at once (for one server, whose own queue orders them).
+   */
   depth?: number;
   /** Time allowed to a health probe (socket open + GET /queue), default 3 000 ms. */
   probeTimeoutMs?: number;
@@ -115,6 +118,11 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** The servers and what the pool knows of them. */
   servers(): PoolServerInfo[] {
     return this.members.map((member) => member.info());
+  }
+
+  /** The clients of the servers, in the order given. */
+  clients(): Client[] {
+    return this.members.map((member) => member.client);
   }
 
   /** The client of a server of the pool (by display address), e.g. to download outputs. */
@@ -298,15 +306,17 @@ export class Pool extends EventEmitter<PoolEvents> {
     for (let i = 0; i < this.waiting.length; ) {
       const job = this.waiting[i] as PoolJob;
       let best: Member | undefined;
+      // A job for the front of the queue does not wait for room.
+      const depth = job.options.front ? Number.POSITIVE_INFINITY : this.depth;
       for (const member of this.members) {
-        if (member.state !== 'up' || member.load >= this.depth) continue;
+        if (member.state !== 'up' || member.load >= depth) continue;
         if (job.pinnedTo !== undefined && job.pinnedTo !== member) continue;
         // Not back to a server that may still hold its earlier prompt.
         if ([...member.abandoned.values()].includes(job)) continue;
         if (!best || member.load < best.load || (member.load === best.load && member.jobs.size < best.jobs.size)) best = member;
       }
       if (!best) {
-        if (!this.members.some((member) => member.state === 'up' && member.load < this.depth)) break;
+        if (!job.options.front && !this.members.some((member) => member.state === 'up' && member.load < this.depth)) break;
         i++;
         continue;
       }

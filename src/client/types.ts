@@ -1,14 +1,8 @@
 /** Types shared by the client layer and its users. */
 import type { OutputItem } from './messages.ts';
 
-/** A workflow in ComfyUI's API format: node id → node. */
-export interface ApiNode {
-  class_type: string;
-  inputs: Record<string, unknown>;
-  _meta?: { title?: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
-export type ApiWorkflow = Record<string, ApiNode>;
+/** The workflow layer defines the API format; the client submits it as it is. */
+export type { ApiNode, ApiWorkflow } from '../workflow/types.ts';
 
 /** One downloadable output of a finished prompt. */
 export interface OutputRef {

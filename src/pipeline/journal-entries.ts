@@ -15,7 +15,8 @@
  *   resumed     a later process took the run over
  *   end         every job has ended for good
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { EditorWorkflow } from '../workflow/editor/index.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { Choice } from '../vars/index.ts';
 
 export const JOURNAL_VERSION = 1;
@@ -52,6 +53,11 @@ export interface PlanEntry {
   total: number;
   /** The prompts of its jobs as given (they may hold variables); null keeps the workflow's. */
   prompts: (string | null)[];
+  /** Queued ahead of the prompts waiting; only these output nodes run. */
+  front?: boolean;
+  outputs?: string[];
+  /** The editor workflow that goes with the outputs (a resumed job embeds it as it was given). */
+  editor?: EditorWorkflow;
 }
 
 /** A job: its index in the plan, its prompt (an index into the plan's prompts) and its seed (null: the workflow's). */

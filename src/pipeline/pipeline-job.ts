@@ -182,8 +182,10 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
     for (let attempt = 1; ; attempt++) {
       const poolJob = this.context.pool.run(prepared.workflow, {
         uploads: plan.uploads,
-        extraData: recordExtraData(prepared.record),
+        extraData: { ...recordExtraData(prepared.record), ...(prepared.editorWorkflow ? { extra_pnginfo: { workflow: prepared.editorWorkflow } } : {}) },
         timeoutMs: plan.timeoutMs,
+        front: plan.front,
+        outputs: plan.outputs,
         signal: this.abort.signal,
         // The journal knows the prompt id and the server before the server can have the prompt.
         beforeSubmit: journal && ref ? (info) => journal.dispatched(ref, info) : undefined,

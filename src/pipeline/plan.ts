@@ -2,9 +2,10 @@
  * What a run is made of, settled before anything is sent: the workflow, how one job patches it,
  * the files to upload, where outputs go, the limits; and the jobs themselves (prompt × seed).
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { InputUpload } from '../client/uploads.ts';
 import type { PatchResult } from '../workflow/index.ts';
+import type { ConversionResult, EditorWorkflow } from '../workflow/editor/index.ts';
 import { randomSeed } from '../workflow/index.ts';
 import type { PlanRecipe } from './journal-entries.ts';
 
@@ -39,6 +40,15 @@ export interface RunPlan {
   total: number;
   /** How `patch` was made, kept in the run's journal so that a resumed run can make it again. */
   recipe?: PlanRecipe;
+  /**
+   * The editor workflow that goes with every job into the files it saves (`extra_pnginfo`), with
+   * the conversion that tells where each value of the prompt is stored in it.
+   */
+  editor?: { workflow: EditorWorkflow; conversion?: ConversionResult };
+  /** Queue every job ahead of the prompts already waiting. */
+  front?: boolean;
+  /** Run only what these output nodes need. */
+  outputs?: readonly string[];
 }
 
 export type SeedPolicy =

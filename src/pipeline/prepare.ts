@@ -3,9 +3,10 @@
  * workflow patched, and the record that travels with it.
  */
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { expandPrompt, hasVariables, type Expansion } from '../vars/index.ts';
 import { detectPrompt, randomSeed, type PatchResult } from '../workflow/index.ts';
+import { workflowWithValues, type EditorWorkflow } from '../workflow/editor/index.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
 import type { JobRecord } from './record.ts';
 
@@ -17,6 +18,8 @@ export interface PreparedJob {
   /** Present when the prompt held variables. */
   expansion?: Expansion;
   record: JobRecord;
+  /** The editor workflow saved with its outputs, showing the values this job sets. */
+  editorWorkflow?: EditorWorkflow;
 }
 
 /** A job prepared once already (by a run that was then killed): its variables are not chosen again. */
@@ -48,7 +51,9 @@ export async function prepareJob(plan: RunPlan, spec: JobSpec, options: PrepareO
     inputs: plan.uploads.length > 0 ? plan.uploads.map((u) => ({ path: resolve(u.path), nodeId: u.nodeId, input: u.input })) : undefined,
   };
   if (expansion) record.variables = { template: expansion.template, choices: expansion.choices, seed: variablesSeed };
-  return { spec, workflow: patched.workflow, patched, expansion, record };
+  const editor = plan.editor;
+  const editorWorkflow = editor && (editor.conversion ? workflowWithValues(editor.workflow, editor.conversion, patched.workflow).workflow : editor.workflow);
+  return { spec, workflow: patched.workflow, patched, expansion, record, ...(editorWorkflow ? { editorWorkflow } : {}) };
 }
 
 /** The prompt text of a job: what was set, else what the detected prompt input holds. */

@@ -5,7 +5,7 @@
  * later (`pyros fetch`, a resumed batch) writes the same sidecars as the run that submitted it.
  */
 import type { HistoryEntry } from '../client/schemas-http.ts';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import type { Choice } from '../vars/index.ts';
 import { detectPrompt } from '../workflow/index.ts';
 

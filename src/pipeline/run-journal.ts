@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from '../workflow/types.ts';
 import { isPyrosError } from '../errors.ts';
 import { ensureDir } from '../outputs/atomic.ts';
 import { JournalFile } from '../outputs/journal-file.ts';
@@ -119,6 +119,9 @@ export class RunJournal {
       retries: plan.retries,
       total: plan.total,
       prompts: [...prompts.keys()],
+      ...(plan.front ? { front: true } : {}),
+      ...(plan.outputs ? { outputs: [...plan.outputs] } : {}),
+      ...(plan.editor ? { editor: plan.editor.workflow } : {}),
     };
     const written = [this.write(entry)];
     for (let from = 0; from < specs.length; from += JOBS_PER_LINE) {

@@ -1,5 +1,5 @@
 /** What an API-format workflow (the graph POST /prompt takes) looks like, with an explained error for each way it is not. */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { PyrosError } from '../errors.ts';
 import { kindOf } from './graph.ts';
 

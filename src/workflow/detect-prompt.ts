@@ -2,7 +2,7 @@
  * Finding the prompt: the text of the encoder whose conditioning reaches a sampler's positive
  * input, walking links upstream through conditioning nodes (combine, area, ControlNet, guidance…).
  */
-import type { ApiNode, ApiWorkflow } from '../client/types.ts';
+import type { ApiNode, ApiWorkflow } from './types.ts';
 import { detectedInput, type DetectedInput } from './detected-input.ts';
 import { describeNode, explicitTitle, isLink, type InputRef, type Link } from './graph.ts';
 

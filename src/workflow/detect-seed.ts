@@ -3,7 +3,7 @@
  * KSamplerAdvanced/SamplerCustom/RandomNoise.noise_seed, …). A seed input linked to a primitive
  * node (PrimitiveInt, Seed (rgthree), …) stands for that node's value input.
  */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { detectedInput, type DetectedInput } from './detected-input.ts';
 import { describeInput, describeNode, isLink, type InputRef, type Link } from './graph.ts';
 

@@ -1,4 +1,4 @@
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { nodeTitle, type InputRef } from './graph.ts';
 
 /** An input found by looking at the graph, and why it was chosen. */

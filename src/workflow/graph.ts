@@ -1,5 +1,5 @@
 /** Reading an API-format workflow: links, titles, and how to name a node or input for people. */
-import type { ApiNode, ApiWorkflow } from '../client/types.ts';
+import type { ApiNode, ApiWorkflow } from './types.ts';
 
 /** An input connected to another node's output: `[sourceNodeId, outputIndex]`. */
 export type Link = readonly [string, number];

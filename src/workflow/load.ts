@@ -1,5 +1,5 @@
 /** Loading a workflow in ComfyUI's API format (the graph POST /prompt takes) from any workflow source. */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { PyrosError } from '../errors.ts';
 import { parseJsonSource } from './json-source.ts';
 import { readWorkflowSource, type WorkflowSource } from './source.ts';

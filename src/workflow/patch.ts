@@ -1,6 +1,6 @@
 /** Setting the prompt, the seed and any inputs on a copy of a workflow, and reporting exactly what was set. */
 import { PyrosError } from '../errors.ts';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { detectPrompt, detectSeeds, TEXT_INPUTS, type DetectedInput } from './detect.ts';
 import { describeInput, kindOf, nodeTitle, sameInput, type InputRef } from './graph.ts';
 import { parseSeed } from './seed.ts';

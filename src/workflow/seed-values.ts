@@ -1,5 +1,5 @@
 /** The seed inputs of a workflow and the numbers they hold. */
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { detectSeeds } from './detect-seed.ts';
 
 export interface SeedValue {

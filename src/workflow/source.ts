@@ -6,7 +6,7 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { PyrosError } from '../errors.ts';
 import { parseJsonSource } from './json-source.ts';
 import { bufferSource, detectMedia, fileSource, HEAD_BYTES, workflowFromMedia, type ByteSource } from './media/index.ts';

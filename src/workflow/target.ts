@@ -3,7 +3,7 @@
  * and one of its inputs, which must hold a value rather than a link.
  */
 import { PyrosError, type ErrorFields } from '../errors.ts';
-import type { ApiWorkflow } from '../client/types.ts';
+import type { ApiWorkflow } from './types.ts';
 import { editDistance } from './edit-distance.ts';
 import { describeInput, describeNode, explicitTitle, isLink, type InputRef } from './graph.ts';
 

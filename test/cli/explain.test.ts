@@ -172,7 +172,7 @@ describe('the --json error object', () => {
       '5': { class_type: 'EmptyLatentImage', dependent_outputs: [], errors: [{ type: 'value_smaller_than_min', message: 'too small', details: 'width' }] },
     }, { server: 'http://h:1', promptId: 'p-9' });
     const event = errorEvent(rejected, []);
-    assert.deepEqual([event.reason, event.fields], ['validation', { server: 'http://h:1', prompt_id: 'p-9', status: 400 }]);
+    assert.deepEqual([event.reason, event.fields], ['validation', { server: 'http://h:1', prompt_id: 'p-9', status: 400, count: 1, code: 'prompt_outputs_failed_validation' }]);
     assert.ok(!JSON.stringify(event).includes('current_inputs'));
   });
 

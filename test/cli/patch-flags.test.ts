@@ -10,64 +10,6 @@ import { usageError } from '../support/errors.ts';
 
 const input = (workflow: ApiWorkflow, nodeId: string, name: string): unknown => workflow[nodeId]?.inputs[name];
 
-test('a deep copy is patched; the workflow passed in is untouched', () => {
-  const original = workflowFixture('sd15_txt2img');
-  const before = structuredClone(original);
-  const { workflow } = patchWithFlags(original, { prompt: 'a red bicycle', seed: 7, sets: ['3.steps=30', '5.width=768'] });
-  assert.deepEqual(original, before);
-  assert.equal(input(workflow, '6', 'text'), 'a red bicycle');
-  assert.equal(input(workflow, '3', 'seed'), 7);
-  assert.equal(input(workflow, '3', 'steps'), 30);
-  assert.equal(input(workflow, '5', 'width'), 768);
-  assert.notEqual(workflow['3']?.inputs, original['3']?.inputs);
-  assert.deepEqual(input(workflow, '3', 'positive'), ['6', 0]);
-});
-
-test('--prompt and --seed on the detected inputs are reported as detected', () => {
-  const result = patchWithFlags(workflowFixture('sd15_txt2img'), { prompt: 'a lighthouse', seed: '99' });
-  assert.deepEqual(result.applied.prompt, {
-    nodeId: '6',
-    input: 'text',
-    title: 'Positive Prompt',
-    classType: 'CLIPTextEncode',
-    detected: true,
-    how: 'positive conditioning of #3 (KSampler)',
-  });
-  assert.deepEqual(result.applied.seeds, [
-    { nodeId: '3', input: 'seed', title: 'KSampler', classType: 'KSampler', detected: true, how: 'a number in an input named seed', value: 99 },
-  ]);
-  assert.equal(input(result.workflow, '7', 'text'), 'blurry, low quality, watermark', 'the negative is left alone');
-  assert.deepEqual(result.notes, []);
-});
-
-test('without --seed, the seeds the workflow already holds are reported, unchanged', () => {
-  const result = patchWithFlags(workflowFixture('hires_fix'), {});
-  assert.deepEqual(
-    result.applied.seeds.map((s) => [s.nodeId, s.input, s.value, s.detected]),
-    [['3', 'seed', 1234, true], ['11', 'seed', 5678, true]],
-  );
-  assert.equal(result.applied.prompt, undefined);
-  assert.equal(input(result.workflow, '11', 'seed'), 5678);
-});
-
-test('--seed sets every detected seed, and "random" reports the seed it drew', () => {
-  const fixed = patchWithFlags(workflowFixture('hires_fix'), { seed: 42 });
-  assert.deepEqual([input(fixed.workflow, '3', 'seed'), input(fixed.workflow, '11', 'seed')], [42, 42]);
-
-  const random = patchWithFlags(workflowFixture('hires_fix'), { seed: 'random' });
-  const drawn = random.applied.seeds[0]?.value;
-  assert.ok(typeof drawn === 'number' && drawn >= 0 && drawn < 2 ** 48);
-  assert.deepEqual(random.applied.seeds.map((s) => s.value), [drawn, drawn]);
-  assert.equal(input(random.workflow, '11', 'seed'), drawn);
-});
-
-test('a seed linked to a primitive is set on the primitive', () => {
-  const result = patchWithFlags(workflowFixture('flux_custom_sampler'), { seed: 5 });
-  assert.equal(input(result.workflow, '30', 'value'), 5);
-  assert.deepEqual(input(result.workflow, '25', 'noise_seed'), ['30', 0]);
-  assert.deepEqual(result.applied.seeds.map((s) => [s.nodeId, s.input, s.title, s.value]), [['30', 'value', 'Seed', 5]]);
-});
-
 test('configured inputs are used instead of detection, and reported as not detected', () => {
   const result = patchWithFlags(workflowFixture('hires_fix'), { prompt: 'x', promptInput: '6.text', seed: 3, seedInput: '#11.seed' });
   assert.equal(input(result.workflow, '6', 'text'), 'x', 'the configured input, even though it is the negative');

@@ -108,12 +108,15 @@ describe('pyros run against the simulator', () => {
     assert.doesNotMatch(result.stderr, /^prompt /m);
   });
 
-  it('refuses a workflow saved in the editor (UI) format with exit 2', async () => {
+  it('converts a workflow saved in the editor format; what the server rejects is told per node (exit 4)', async () => {
     const file = join(root, 'ui.json');
-    await writeFile(file, JSON.stringify({ last_node_id: 9, nodes: [{ id: 1, type: 'KSampler' }], links: [] }));
-    const result = await runPyros(['run', file, '--server', sim.url]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /API/);
+    await writeFile(file, JSON.stringify({ last_node_id: 9, nodes: [{ id: 1, type: 'KSampler', mode: 0, inputs: [], outputs: [], widgets_values: [5, 'fixed', 20, 8, 'euler', 'normal', 1] }], links: [] }));
+    const result = await runPyros(['run', file, '--server', sim.url, '-o', join(root, 'ui')], { env: { PYROS_CACHE: join(root, 'cache') } });
+    assert.equal(result.code, 4, result.stderr);
+    assert.match(result.stderr, /seed 5 → #1 "KSampler"\.seed/, 'the widget values were read in the order of the node definition');
+    assert.match(result.stderr, /Prompt has no outputs/);
+    assert.match(result.stderr, /hint: The server found no output node to run/);
+    assert.doesNotMatch(result.stderr, /listed above/, 'nothing is listed, so no hint points at a list');
   });
 
   it('names the line and column of invalid JSON', async () => {

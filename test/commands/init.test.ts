@@ -31,6 +31,7 @@ describe('pyros init', () => {
     await copyFile(EXAMPLE, join(cwd, 'flow.json'));
     await copyFile(HIRES, join(cwd, 'hires.json'));
     await copyFile(UI_FORMAT, join(cwd, 'ui.json'));
+    await writeFile(join(cwd, 'notes.json'), JSON.stringify({ todo: ['render more foxes'] }));
   });
   after(async () => {
     await sim.close();
@@ -43,7 +44,8 @@ describe('pyros init', () => {
     const result = await runPyros(['init', '--config', config], { cwd, input: `1\n\n\n${sim.url}\nrenders\n` });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /1\) flow\.json/);
-    assert.match(result.stdout, /3\) ui\.json {2}\(not an API-format workflow\)/);
+    assert.match(result.stdout, /3\) notes\.json {2}\(not a workflow\)/);
+    assert.match(result.stdout, /4\) ui\.json$/m, 'an editor-format workflow is a workflow too');
     assert.match(result.stdout, /1\) #6 "Positive Prompt" \(CLIPTextEncode\)\.text {2}detected/);
     assert.match(result.stdout, /✔ connected: ComfyUI 0\.3\.64/);
     assert.deepEqual(await readConfig(config), {
@@ -66,18 +68,29 @@ describe('pyros init', () => {
 
   it('asks again after a wrong answer, and takes NODE.INPUT typed in', async () => {
     const config = join(root, 'retry', 'config.json');
-    const answers = ['7', 'missing.json', 'ui.json', '2', '', 'KSamplr.seed', '11.seed', sim.url, ''].join('\n');
+    const answers = ['7', 'missing.json', 'notes.json', '2', '', 'KSamplr.seed', '11.seed', sim.url, ''].join('\n');
     const result = await runPyros(['init', '--config', config], { cwd, input: `${answers}\n` });
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stdout, /There is no file number 7/);
     assert.match(result.stdout, /Workflow file not found: missing\.json/);
-    assert.match(result.stdout, /editor format/);
+    assert.match(result.stdout, /notes\.json is JSON but not a ComfyUI workflow/);
     assert.match(result.stdout, /1\) all 2 detected seed inputs/);
     assert.match(result.stdout, /no node "KSamplr"/);
     const saved = await readConfig(config);
     assert.equal(saved.workflow, join(cwd, 'hires.json'));
     assert.equal(saved.seedInput, '11.seed');
     assert.equal(saved.output, 'images');
+  });
+
+  it('takes a workflow saved in the editor format, converted with the server\'s node definitions', async () => {
+    const config = join(root, 'editor', 'config.json');
+    const result = await runPyros(['init', 'ui.json', '--yes', '--config', config, '--server', sim.url], { cwd, env: { PYROS_CACHE: join(root, 'cache') } });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    assert.match(result.stdout, /ui\.json: 7 nodes/);
+    const saved = await readConfig(config);
+    assert.equal(saved.workflow, join(cwd, 'ui.json'));
+    assert.equal(saved.promptInput, '6.text');
+    assert.equal(saved.seedInput, '3.seed');
   });
 
   it('--yes accepts the detections and the flags, reports a failed connection test and still saves', async () => {

@@ -59,12 +59,20 @@ describe('faults: bad input', () => {
     assert.match(await refused([path]), /empty\.json is empty/);
   });
 
-  it('a workflow saved in the UI format', async () => {
-    const ui = await readFile(new URL('../fixtures/workflows/ui_format.json', import.meta.url), 'utf8');
-    const path = await writeWorkflow(suite.root, 'ui.json', ui);
+  it('JSON that is neither an API nor an editor workflow', async () => {
+    const path = await writeWorkflow(suite.root, 'other.json', JSON.stringify({ name: 'my notes', items: [1, 2] }));
     const stderr = await refused([path]);
-    assert.match(stderr, /UI|editor/);
-    assert.match(stderr, /Export \(API\)/);
+    assert.match(stderr, /is JSON but not a ComfyUI workflow/);
+    assert.match(stderr, /saved from ComfyUI/);
+  });
+
+  it('an editor workflow converted with --object-info that names node classes the server lacks', async () => {
+    const ui = JSON.parse(await readFile(new URL('../fixtures/workflows/ui_format.json', import.meta.url), 'utf8'));
+    const path = await writeWorkflow(suite.root, 'ui.json', JSON.stringify(ui));
+    const definitions = await writeWorkflow(suite.root, 'object_info.json', JSON.stringify({ SaveImage: {} }));
+    const stderr = await refused([path, '--object-info', definitions]);
+    assert.match(stderr, /The workflow uses 5 node classes the server does not have/);
+    assert.match(stderr, /KSampler: node 3/);
   });
 
   it('an unknown node in --set', async () => {

@@ -12,3 +12,15 @@ export function usageError(action: () => unknown): PyrosError {
   }
   assert.fail('expected an error');
 }
+
+/** As usageError, for an action that may return a promise. */
+export async function usageErrorOf(action: () => unknown): Promise<PyrosError> {
+  try {
+    await action();
+  } catch (error) {
+    assert.ok(error instanceof PyrosError, `expected a PyrosError, got ${String(error)}`);
+    assert.equal(error.kind, 'usage');
+    return error;
+  }
+  assert.fail('expected an error');
+}

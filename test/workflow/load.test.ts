@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { usageErrorOf as usageError } from '../support/errors.ts';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hintOf } from '../../src/cli/errors/explain.ts';
-import { PyrosError } from '../../src/errors.ts';
 import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.ts';
 import { fixturePath, trafficWorkflow } from './fixtures.ts';
 
@@ -16,17 +16,6 @@ function write(name: string, text: string): string {
   return path;
 }
 
-/** Runs `action`, expecting a usage PyrosError, and returns it. */
-async function usageError(action: () => unknown): Promise<PyrosError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof PyrosError, `expected a PyrosError, got ${String(error)}`);
-    assert.equal(error.kind, 'usage');
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 test('loads every API-format fixture', async () => {
   for (const name of readdirSync(fixturePath('workflows')).filter((file) => file !== 'ui_format.json')) {

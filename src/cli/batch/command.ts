@@ -56,7 +56,11 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
   let outcomes: JobOutcome[] = [];
   let total = 0;
   try {
-    const { path, workflow } = await loadRunWorkflow(settings);
+    pool = createPool(context);
+    const poolClients = pool.clients();
+    const input = await loadRunWorkflow(settings, () => poolClients);
+    for (const note of input.notes) (input.converted ? reporter.debug(note) : reporter.note(note));
+    const workflow = input.workflow;
     const prompts = settings.prompts;
     const count = settings.count;
     let policy: SeedPolicy = settings.seed ?? { kind: 'keep' };
@@ -66,12 +70,11 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
     }
     const specs = expandBatch({ prompts, count, seed: policy });
     refuseSingleJobOptions(settings, specs.length);
-    const plan = await buildPlan(settings, workflow, { workflowPath: path, total: specs.length });
+    const plan = await buildPlan(settings, workflow, { workflowPath: input.path, total: specs.length, editor: input.editor });
     // The first job is prepared now: an option that does not fit stops the batch before anything is sent.
     const first = await prepareJob(plan, specs[0] as JobSpec);
     reportPatches(reporter, first.patched, { seeds: policy.kind === 'keep' ? undefined : describeSeedPolicy(policy) });
 
-    pool = createPool(context);
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
     const servers = pool.servers().map((info) => info.server);

@@ -118,6 +118,9 @@ export class HumanBatchReporter implements BatchReporter {
       this.log(`${paint('green', '✔', this.live)} [${label(spec, this.total)}] ${where}${seed} → ${first}${more}`);
     } else {
       this.log(`${paint('red', '✖', this.live)} [${label(spec, this.total)}] ${where}${seed}: ${end.error?.block.title ?? 'failed'}`);
+      // What the server said per node (a rejection), and what to do, as for a single run.
+      for (const line of end.error?.block.details ?? []) this.log(`    ${line}`);
+      if (end.error?.block.hint) this.log(`    hint: ${end.error.block.hint}`);
     }
   }
 

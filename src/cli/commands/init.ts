@@ -8,12 +8,13 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from '../../client/client.ts';
 import { DEFAULT_SERVER, maskSecrets, parseEndpoint } from '../../client/endpoint.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { PyrosError } from '../../errors.ts';
 import { CliError } from '../errors/cli-error.ts';
 import { formatErrorBlock } from '../../ui/summary.ts';
 import { paint } from '../../ui/text.ts';
-import { describeInput, detectPrompt, detectSeeds, loadWorkflow, type DetectedInput } from '../../workflow/index.ts';
+import { describeInput, detectPrompt, detectSeeds, readWorkflowSource, type DetectedInput } from '../../workflow/index.ts';
+import { loadWorkflowInput, nodeDefinitions } from '../workflow-input.ts';
 import { resolveTargetArg } from '../set-args.ts';
 import { defaultConfigPath, loadConfig, parseHeaders, type FileConfig } from '../config.ts';
 import { writeConfig } from '../config-write.ts';
@@ -64,19 +65,25 @@ function complain(context: Context, error: unknown): undefined {
   return undefined;
 }
 
+/** Files that may hold a workflow: JSON, and the images, videos and sounds ComfyUI saves. */
+const WORKFLOW_FILE = /\.(json|png|webp|mp4|webm|mov|flac|opus|ogg|mp3)$/i;
+
 async function workflowFiles(): Promise<{ file: string; api: boolean }[]> {
   const names = (await readdir('.', { withFileTypes: true }).catch(() => []))
-    .filter((entry) => entry.isFile() && entry.name.toLowerCase().endsWith('.json'))
+    .filter((entry) => entry.isFile() && WORKFLOW_FILE.test(entry.name))
     .map((entry) => entry.name)
     .sort()
     .slice(0, MAX_LISTED_FILES);
-  return Promise.all(names.map(async (file) => ({ file, api: await loadWorkflow(file).then(() => true, () => false) })));
+  const listed = await Promise.all(names.map(async (file) => ({ file, api: await readWorkflowSource(file).then(() => true, () => false) })));
+  // Images without a workflow are only noise in the list.
+  return listed.filter((entry) => entry.api || entry.file.toLowerCase().endsWith('.json'));
 }
 
-async function chooseWorkflow(context: Context, current: string | undefined, preset: string | undefined): Promise<{ path: string; workflow: ApiWorkflow }> {
+async function chooseWorkflow(context: Context, current: string | undefined, preset: string | undefined, definitions: () => Promise<unknown>): Promise<{ path: string; workflow: ApiWorkflow }> {
   const load = async (path: string): Promise<{ path: string; workflow: ApiWorkflow } | undefined> => {
     try {
-      return { path: resolve(path), workflow: await loadWorkflow(path) };
+      const input = await loadWorkflowInput(path, definitions);
+      return { path: resolve(path), workflow: input.workflow };
     } catch (error) {
       return complain(context, error);
     }
@@ -89,13 +96,13 @@ async function chooseWorkflow(context: Context, current: string | undefined, pre
   const usable = files.filter((f) => f.api);
   if (context.prompter && files.length > 0) {
     context.say('Workflow files in this folder:');
-    files.forEach((f, index) => context.say(`  ${index + 1}) ${f.file}${f.api ? '' : paint('dim', '  (not an API-format workflow)', context.color)}`));
+    files.forEach((f, index) => context.say(`  ${index + 1}) ${f.file}${f.api ? '' : paint('dim', '  (not a workflow)', context.color)}`));
   }
   const currentIndex = current === undefined ? -1 : files.findIndex((f) => resolve(f.file) === resolve(current));
   const defaultAnswer = currentIndex >= 0 ? String(currentIndex + 1) : (current ?? (usable.length === 1 ? String(files.indexOf(usable[0]!) + 1) : undefined));
   return answer(
     context,
-    files.length > 0 ? 'Workflow (number or path)' : 'Workflow file (exported with "Export (API)")',
+    files.length > 0 ? 'Workflow (number or path)' : 'Workflow file (saved from ComfyUI, or an image it saved)',
     defaultAnswer,
     async (text) => {
       if (text === '') return complain(context, new PyrosError('usage', 'A workflow file is needed.'));
@@ -103,7 +110,7 @@ async function chooseWorkflow(context: Context, current: string | undefined, pre
       if (picked === undefined) return complain(context, new PyrosError('usage', `There is no file number ${text}.`));
       return load(picked);
     },
-    () => new CliError('usage', 'No workflow to set up: none is configured and this folder has no single API-format workflow.', { hint: 'Pass one: pyros init FLOW.json --yes' }),
+    () => new CliError('usage', 'No workflow to set up: none is configured and this folder has no single workflow.', { hint: 'Pass one: pyros init FLOW.json --yes' }),
   );
 }
 
@@ -212,8 +219,18 @@ export async function initCommand(workflowArg: string | undefined, flags: InitFl
     };
     gap();
 
-    const { path: workflowPath, workflow } = await chooseWorkflow(context, current.workflow, workflowArg ?? flags.workflow);
-    context.say(`  ${paint('green', '✔', color)} ${workflowPath}: API format, ${Object.keys(workflow).length} nodes`);
+    // An editor-format workflow is converted with the node definitions of the server given (or configured).
+    const definitionsServer = flags.server ?? current.server ?? current.servers?.[0] ?? DEFAULT_SERVER;
+    const definitions = async (): Promise<unknown> => {
+      const client = new Client({ server: definitionsServer, headers: current.headers, token: process.env.COMFYUI_TOKEN || undefined, insecure: flags.insecure ?? current.insecure, requestTimeoutMs: TEST_TIMEOUT_MS });
+      try {
+        return await nodeDefinitions({ clients: () => [client] });
+      } finally {
+        client.close();
+      }
+    };
+    const { path: workflowPath, workflow } = await chooseWorkflow(context, current.workflow, workflowArg ?? flags.workflow, definitions);
+    context.say(`  ${paint('green', '✔', color)} ${workflowPath}: ${Object.keys(workflow).length} nodes`);
     gap();
     // Inputs saved for another workflow mean nothing in this one.
     const sameWorkflow = current.workflow !== undefined && resolve(current.workflow) === workflowPath;

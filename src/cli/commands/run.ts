@@ -60,8 +60,10 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
   const outcomes: JobOutcome[] = [];
   try {
     pool = createPool(context);
-    const { path, workflow } = await loadRunWorkflow(settings);
-    const plan = await buildPlan(settings, workflow, { workflowPath: path, total: 1 });
+    const poolClients = pool.clients();
+    const input = await loadRunWorkflow(settings, () => poolClients);
+    for (const note of input.notes) (input.converted ? reporter.debug(note) : reporter.note(note));
+    const plan = await buildPlan(settings, input.workflow, { workflowPath: input.path, total: 1, editor: input.editor });
     const spec: JobSpec = { index: 0, prompt: settings.prompts[0], seed: singleSeed(settings.seed) };
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });

@@ -1,7 +1,7 @@
 /** The detail lines under an error's title: each failing input of a rejected workflow. */
 import type { PromptRejectedError } from '../../client/api.ts';
 import { nodeRef } from '../../client/node-names.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 
 function detailText(details: unknown): string {
   if (details === undefined || details === null || details === '') return '';

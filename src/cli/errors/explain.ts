@@ -5,7 +5,7 @@
  */
 import { PromptRejectedError } from '../../client/api.ts';
 import { ExecutionError } from '../../client/job-errors.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isPyrosError, type PyrosError } from '../../errors.ts';
 import { CliError } from './cli-error.ts';
 import { rejectionLines } from './details.ts';

@@ -35,7 +35,12 @@ export const HINTS: { [K in ErrorKind]: Record<ErrorReasons[K], Hint> } = {
     failed: startComfyUI,
   },
   rejected: {
-    validation: () => 'Fix the inputs listed above in the workflow (or with --set NODE.INPUT=VALUE) and run again.',
+    validation: (f) =>
+      f.count
+        ? 'Fix the inputs listed above in the workflow (or with --set NODE.INPUT=VALUE) and run again.'
+        : f.code === 'prompt_no_outputs'
+          ? 'The server found no output node to run: add one (SaveImage, PreviewImage …), or check that --only names one.'
+          : 'Fix the workflow as the message says and run again.',
   },
   execution: {
     'node-failed': () => 'The message above comes from the node itself; fix its inputs or models and run again (--verbose shows the traceback).',

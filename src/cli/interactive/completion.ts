@@ -6,7 +6,7 @@
  * candidates are listed here (printed through the session, so the live display is not torn).
  */
 import { readdir } from 'node:fs/promises';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isLink, nodeTitle } from '../../workflow/index.ts';
 import { COMMANDS } from './commands.ts';
 

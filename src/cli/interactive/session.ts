@@ -7,12 +7,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { extname, relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isPyrosError } from '../../errors.ts';
 import { expandJobs, PipelineJob, type JobOutcome, type JobSpec, type PreparedJob, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';
 import { listVariables, type VariableInfo } from '../../vars/index.ts';
-import { describeInput, loadWorkflow } from '../../workflow/index.ts';
+import { describeInput } from '../../workflow/index.ts';
+import type { RunPlan } from '../../pipeline/index.ts';
+import { loadWorkflowInput, nodeDefinitions, type WorkflowInput } from '../workflow-input.ts';
 import { CliError } from '../errors/cli-error.ts';
 import { explain } from '../errors/explain.ts';
 import { parseSetArg, resolveTargetArg } from '../set-args.ts';
@@ -63,6 +65,8 @@ export class Session {
   private readonly settings: RunSettings;
   private workflowPath: string | undefined;
   private workflow: ApiWorkflow | undefined;
+  /** The editor workflow saved with the outputs, when the workflow came with one. */
+  private editor: RunPlan['editor'];
   private pool: Pool;
   private readonly retired = new Set<Pool>();
   private seedMode: SeedMode;
@@ -98,7 +102,11 @@ export class Session {
       throw new CliError('usage', 'No workflow given.', { hint: 'Give one with --workflow FILE (an API-format workflow exported from ComfyUI), or set one with `pyros init`.' });
     }
     const session = new Session(options);
-    if (settings.workflowPath) session.workflow = await loadWorkflow(settings.workflowPath);
+    if (settings.workflowPath) {
+      const input = await session.load(settings.workflowPath);
+      session.workflow = input.workflow;
+      session.editor = input.editor;
+    }
     // Fail early on sets and files that do not fit the workflow (they would fail every job).
     if (session.workflow) await session.plan(session.workflow, 1);
     else if (settings.inputs.length > 0 || splitFileSets(settings.sets).files.length > 0) {
@@ -153,7 +161,12 @@ export class Session {
   }
 
   private plan(workflow: ApiWorkflow, total: number): ReturnType<typeof buildPlan> {
-    return buildPlan(this.settings, workflow, { workflowPath: this.workflowPath, total, sets: [...this.settings.sets, ...this.sticky.values()] });
+    return buildPlan(this.settings, workflow, { workflowPath: this.workflowPath, total, sets: [...this.settings.sets, ...this.sticky.values()], editor: this.editor });
+  }
+
+  /** Any workflow pyros reads (editor-format ones converted with the servers' node definitions). */
+  private load(path: string): Promise<WorkflowInput> {
+    return loadWorkflowInput(path, () => nodeDefinitions({ file: this.settings.objectInfoFile, clients: () => this.pool.clients() }));
   }
 
   /** Enter: the prompt goes to the servers `count` times, each job with its seed; returns the jobs. */
@@ -287,7 +300,8 @@ export class Session {
   async setWorkflow(arg: string): Promise<void> {
     const path = arg.trim();
     if (path === '') throw new CliError('usage', '/workflow needs a file: /workflow FILE.json', { hint: this.workflow && this.workflowPath ? `Now: ${relativePath(this.workflowPath)}.` : undefined });
-    const workflow = await loadWorkflow(path);
+    const input = await this.load(path);
+    const workflow = input.workflow;
     // The config's sets and files must fit the new workflow too; sticky /sets that do not are dropped.
     await buildPlan(this.settings, workflow, { workflowPath: path, total: 1 });
     const dropped: string[] = [];
@@ -302,6 +316,7 @@ export class Session {
       }
     }
     this.workflow = workflow;
+    this.editor = input.editor;
     this.workflowPath = path;
     this.patchesKey = '';
     this.io.print(`Workflow ${relativePath(path)} (${Object.keys(workflow).length} nodes).${dropped.length > 0 ? ` Dropped /set ${dropped.join(', ')} (not in this workflow).` : ''}`);

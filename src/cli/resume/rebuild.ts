@@ -22,6 +22,9 @@ export function rebuildPlan(entry: PlanEntry, outputDir: string, retries: number
     retries: retries ?? entry.retries,
     total: entry.total,
     recipe,
+    ...(entry.front ? { front: true } : {}),
+    ...(entry.outputs ? { outputs: entry.outputs } : {}),
+    ...(entry.editor ? { editor: { workflow: entry.editor } } : {}),
   };
 }
 

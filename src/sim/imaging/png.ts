@@ -11,7 +11,8 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Below this many bytes, compressing inline is cheaper than a trip to the thread pool. */
 const INLINE_DEFLATE_BYTES = 256 * 1024;
 
-function chunk(type: string, data: Buffer): Buffer {
+/** One PNG chunk: length, type, data and the CRC of type and data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const out = Buffer.allocUnsafe(12 + data.length);
   out.writeUInt32BE(data.length, 0);
   out.write(type, 4, 'latin1');
@@ -49,9 +50,9 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
   header[9] = channels === 4 ? 6 : 2;
   const raw = filterRows(pixels, width, height, channels);
   const compressed = raw.length < INLINE_DEFLATE_BYTES ? deflateSync(raw, { level: options.level }) : await deflateAsync(raw, { level: options.level });
-  const parts = [SIGNATURE, chunk('IHDR', header)];
-  for (const [key, value] of options.text ?? []) parts.push(chunk('tEXt', Buffer.from(`${key}\0${value}`, 'latin1')));
-  parts.push(chunk('IDAT', compressed), chunk('IEND', Buffer.alloc(0)));
+  const parts = [SIGNATURE, pngChunk('IHDR', header)];
+  for (const [key, value] of options.text ?? []) parts.push(pngChunk('tEXt', Buffer.from(`${key}\0${value}`, 'latin1')));
+  parts.push(pngChunk('IDAT', compressed), pngChunk('IEND', Buffer.alloc(0)));
   return Buffer.concat(parts);
 }
 

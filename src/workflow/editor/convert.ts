@@ -3,7 +3,7 @@
  * (`graphToPrompt`): subgraphs and legacy group nodes expanded, primitives applied to the widgets
  * they feed, reroutes and bypassed nodes followed, muted and editor-only nodes left out.
  */
-import type { ApiWorkflow } from '../../client/types.ts';
+import type { ApiWorkflow } from '../types.ts';
 import { isEditorWorkflow, isObject } from './detect.ts';
 import { processDynamicPrompt } from './dynamic-prompt.ts';
 import { MissingNodeClassesError, usageError, type MissingNodeClass } from './errors.ts';
@@ -13,7 +13,7 @@ import { emptyReport, type ConversionReport, type DroppedInput } from './report.
 import { GraphScope, SUBGRAPH_INPUT_ID, SUBGRAPH_OUTPUT_ID } from './scope.ts';
 import { applyTextReplacements, SAVE_NODE_TYPES, type ReplacementNode } from './text-replacements.ts';
 import type { EditorNode, EditorWorkflow, SubgraphDefinition } from './types.ts';
-import { makeUnit, MODE_BYPASS, MODE_NEVER, proxyWidgetEntries, unitKind, type Unit } from './units.ts';
+import { makeUnit, MODE_BYPASS, MODE_NEVER, proxyWidgetEntries, unitKind, type Unit, type WidgetSlot } from './units.ts';
 import { isValidConnection } from './types-match.ts';
 
 export interface ConvertOptions {
@@ -31,9 +31,16 @@ export interface ConvertOptions {
 export interface ConversionResult {
   prompt: ApiWorkflow;
   report: ConversionReport;
+  /** Where each input of the prompt that holds a value was stored in the editor workflow (see `sourceKey`). */
+  sources: ReadonlyMap<string, WidgetSlot>;
 }
 
-type Resolved = { originId: string; slot: number } | { value: unknown };
+/** The key of an input in `ConversionResult.sources`. */
+export function sourceKey(nodeId: string, input: string): string {
+  return `${nodeId}\u0000${input}`;
+}
+
+type Resolved = { originId: string; slot: number } | { value: unknown; from?: WidgetSlot };
 
 const CUSTOM_WIDGET_TYPES = new Set(['WEBCAM', 'AUDIO_RECORD', 'LOAD_3D', 'LOAD_3D_ANIMATION']);
 
@@ -59,6 +66,7 @@ class Converter {
   readonly #scopes = new Map<string, GraphScope>();
   readonly #missing = new Map<string, MissingNodeClass>();
   readonly #classUnitIds: string[] = [];
+  readonly #sources = new Map<string, WidgetSlot>();
   #replacementNodes: ReplacementNode[] | undefined;
   /** Why the last input resolved to nothing, when that leaves the input out. */
   #miss: Pick<DroppedInput, 'reason' | 'detail'> | undefined;
@@ -98,7 +106,7 @@ class Converter {
     }
     this.#dropInputsFromUnsentNodes(prompt);
     checkForCycles(prompt);
-    return { prompt, report: this.#report };
+    return { prompt, report: this.#report, sources: this.#sources };
   }
 
   #collectSubgraphs(definitions: unknown): void {
@@ -162,12 +170,17 @@ class Converter {
       if (!target) return;
       const input = target.inputs.find((candidate) => candidate.widget === widget || (target.kind === 'subgraph' && candidate.name === widget));
       const link = input?.link === null || input?.link === undefined ? undefined : inner.links.get(input.link);
+      const slot = { node: host.node, key: index };
       if (link && link.originId === SUBGRAPH_INPUT_ID) {
         const hostInput = host.inputs[link.originSlot];
-        if (hostInput) host.widgetValues.set(hostInput.name, stored[index]);
+        if (hostInput) {
+          host.widgetValues.set(hostInput.name, stored[index]);
+          host.widgetSlots.set(hostInput.name, slot);
+        }
         return;
       }
       target.widgetValues.set(widget, stored[index]);
+      target.widgetSlots.set(widget, slot);
     });
   }
 
@@ -216,6 +229,7 @@ class Converter {
         const widget = input.widget ?? (target.kind === 'subgraph' ? input.name : undefined);
         if (widget === undefined || (target.kind === 'class' && !target.widgetValues.has(widget))) continue;
         target.widgetValues.set(widget, value);
+        target.widgetSlots.set(widget, { node: unit.node, key: 0 });
         targets.push(target.id);
       }
       this.#report.expanded.primitives.push({ id: unit.id, targets });
@@ -227,6 +241,8 @@ class Converter {
     for (const widget of unit.layout?.widgets ?? []) {
       if (!widget.sent) continue;
       inputs[widget.name] = wrapArray(this.#serializeWidget(unit, widget.name, widget.dynamicPrompts, unit.widgetValues.get(widget.name)));
+      const slot = unit.widgetSlots.get(widget.name);
+      if (slot) this.#sources.set(sourceKey(unit.id, widget.name), slot);
     }
     unit.inputs.forEach((input, slot) => {
       this.#miss = undefined;
@@ -237,6 +253,8 @@ class Converter {
         return;
       }
       inputs[input.name] = 'value' in resolved ? wrapArray(resolved.value) : [resolved.originId, resolved.slot];
+      if ('from' in resolved && resolved.from) this.#sources.set(sourceKey(unit.id, input.name), resolved.from);
+      else this.#sources.delete(sourceKey(unit.id, input.name));
     });
     return inputs;
   }
@@ -286,7 +304,7 @@ class Converter {
       if (!hostInput) return undefined;
       if (hostInput.link === null) {
         if (!hostInput.widget || !host.widgetValues.has(hostInput.name)) return undefined;
-        return { value: host.widgetValues.get(hostInput.name) };
+        return { value: host.widgetValues.get(hostInput.name), from: host.widgetSlots.get(hostInput.name) };
       }
       return this.#resolveInput(host, link.originSlot, visited);
     }

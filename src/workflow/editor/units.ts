@@ -22,6 +22,12 @@ export interface Socket {
 
 export type UnitKind = 'class' | 'subgraph' | 'frontend' | 'unknown';
 
+/** Where a widget's value is stored in the editor workflow: `node.widgets_values[key]`. */
+export interface WidgetSlot {
+  node: EditorNode;
+  key: number | string;
+}
+
 export interface Unit {
   id: string;
   node: EditorNode;
@@ -37,6 +43,8 @@ export interface Unit {
   outputTypes: unknown[];
   /** Widget values by widget name (class nodes), or promoted widget values by input name (subgraph instances). */
   widgetValues: Map<string, unknown>;
+  /** Where each of those values is stored, when it is stored rather than a default. */
+  widgetSlots: Map<string, WidgetSlot>;
 }
 
 export function unitKind(node: EditorNode, defs: NodeDefinitions, subgraphs: ReadonlyMap<string, unknown>): UnitKind {
@@ -63,7 +71,7 @@ export function makeUnit(
       id, node, scope, path, host, kind, mode,
       inputs: saved.map((input) => ({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) })),
       outputTypes: outputs.map((output) => output?.type),
-      widgetValues: kind === 'subgraph' ? hostWidgetValues(node, saved) : new Map(),
+      ...(kind === 'subgraph' ? hostWidgetValues(node, saved) : { widgetValues: new Map(), widgetSlots: new Map() }),
     };
   }
   const byName = new Map(saved.map((input) => [input.name, input]));
@@ -77,7 +85,7 @@ export function makeUnit(
   for (const input of saved) {
     if (!defined.has(input.name)) inputs.push({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) });
   }
-  return { id, node, scope, path, host, kind, layout, mode, inputs, outputTypes: layout.outputs, widgetValues: classWidgetValues(node, layout) };
+  return { id, node, scope, path, host, kind, layout, mode, inputs, outputTypes: layout.outputs, ...classWidgetValues(node, layout) };
 }
 
 function isSlot(value: unknown): value is EditorSlotInput {
@@ -89,52 +97,70 @@ function linkOf(input: EditorSlotInput | undefined): number | null {
 }
 
 /** Assigns `widgets_values` to the widgets that store a value, in order, as the editor does on load. */
-function classWidgetValues(node: EditorNode, layout: NodeLayout): Map<string, unknown> {
+type WidgetValues = Pick<Unit, 'widgetValues' | 'widgetSlots'>;
+
+function classWidgetValues(node: EditorNode, layout: NodeLayout): WidgetValues {
   // Keyed by name: when an editor widget shares the name of a sent one, the sent one keeps the name.
   const values = new Map<string, unknown>();
+  const slots = new Map<string, WidgetSlot>();
   const owns = (widget: WidgetSpec) => widget.sent || !layout.widgets.some((other) => other.sent && other.name === widget.name);
   for (const widget of layout.widgets) if (owns(widget)) values.set(widget.name, widget.defaultValue);
   const stored = node.widgets_values;
   if (isObject(stored)) {
-    for (const widget of layout.widgets) if (owns(widget) && Object.hasOwn(stored, widget.name)) values.set(widget.name, stored[widget.name]);
-    return values;
+    for (const widget of layout.widgets) {
+      if (!owns(widget) || !Object.hasOwn(stored, widget.name)) continue;
+      values.set(widget.name, stored[widget.name]);
+      slots.set(widget.name, { node, key: widget.name });
+    }
+    return { widgetValues: values, widgetSlots: slots };
   }
-  if (!Array.isArray(stored)) return values;
-  const list = migrateForceInputValues(stored, layout);
+  if (!Array.isArray(stored)) return { widgetValues: values, widgetSlots: slots };
+  const positions = storedPositions(stored, layout);
   let index = 0;
   for (const widget of layout.widgets) {
     if (!widget.stored) continue;
-    if (index >= list.length) break;
-    const value = list[index++];
-    if (owns(widget)) values.set(widget.name, value);
+    if (index >= positions.length) break;
+    const position = positions[index++] as number;
+    if (!owns(widget)) continue;
+    values.set(widget.name, stored[position]);
+    slots.set(widget.name, { node, key: position });
   }
-  return values;
+  return { widgetValues: values, widgetSlots: slots };
 }
 
-/** Editors before 1.16 stored a value for inputs marked forceInput; drop those when the count says so. */
-function migrateForceInputValues(values: unknown[], layout: NodeLayout): unknown[] {
-  if (!layout.forceInputSlots.includes(true) || layout.forceInputSlots.length !== values.length) return values;
-  return values.filter((_, index) => !layout.forceInputSlots[index]);
+/**
+ * The positions in `widgets_values` that hold widget values. Editors before 1.16 stored a value for
+ * inputs marked forceInput; those are skipped when the count says so.
+ */
+function storedPositions(values: unknown[], layout: NodeLayout): number[] {
+  const all = values.map((_, index) => index);
+  if (!layout.forceInputSlots.includes(true) || layout.forceInputSlots.length !== values.length) return all;
+  return all.filter((index) => !layout.forceInputSlots[index]);
 }
 
 /** A subgraph instance's promoted widgets are its inputs marked with a widget, valued in order. */
-function hostWidgetValues(node: EditorNode, inputs: EditorSlotInput[]): Map<string, unknown> {
+function hostWidgetValues(node: EditorNode, inputs: EditorSlotInput[]): WidgetValues {
   const values = new Map<string, unknown>();
+  const slots = new Map<string, WidgetSlot>();
   const stored = Array.isArray(node.widgets_values) ? node.widgets_values : [];
+  const set = (name: string, index: number): void => {
+    values.set(name, stored[index]);
+    slots.set(name, { node, key: index });
+  };
   const proxies = proxyWidgetEntries(node);
   if (proxies) {
     proxies.forEach(([source, widget], index) => {
-      if (source === '-1' && index < stored.length) values.set(widget, stored[index]);
+      if (source === '-1' && index < stored.length) set(widget, index);
     });
-    return values;
+    return { widgetValues: values, widgetSlots: slots };
   }
   let index = 0;
   for (const input of inputs) {
     if (!input.widget) continue;
-    if (index < stored.length) values.set(input.name, stored[index]);
+    if (index < stored.length) set(input.name, index);
     index++;
   }
-  return values;
+  return { widgetValues: values, widgetSlots: slots };
 }
 
 /** `properties.proxyWidgets`: [source node id, widget name] pairs of widgets shown on a subgraph instance. */

@@ -1,11 +1,9 @@
 /** Shared by the media tests: the fixtures ComfyUI saved, PNG chunk surgery, expected errors. */
-import assert from 'node:assert/strict';
+export { usageErrorOf as usageError } from '../../support/errors.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32 } from 'node:zlib';
-import { PyrosError } from '../../../src/errors.ts';
 
 export function mediaFixture(name: string): string {
   return fileURLToPath(new URL(`../../fixtures/media/${name}`, import.meta.url));
@@ -24,17 +22,6 @@ export function writeTemp(name: string, bytes: Buffer | string): string {
   return path;
 }
 
-/** Runs `action`, expecting a usage PyrosError, and returns it. */
-export async function usageError(action: () => unknown): Promise<PyrosError> {
-  try {
-    await action();
-  } catch (error) {
-    assert.ok(error instanceof PyrosError, `expected a PyrosError, got ${String(error)}`);
-    assert.equal(error.kind, 'usage');
-    return error;
-  }
-  assert.fail('expected an error');
-}
 
 export interface PngChunk {
   type: string;
@@ -53,14 +40,7 @@ export function pngChunks(png: Buffer): PngChunk[] {
   return chunks;
 }
 
-export function pngChunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
+export { pngChunk } from '../../../src/sim/imaging/png.ts';
 
 /** A PNG with the same chunks as `png`, each passed through `map` (which may drop or replace it). */
 export function rewritePng(png: Buffer, map: (chunk: PngChunk) => Buffer | Buffer[] | undefined): Buffer {
