@@ -133,7 +133,7 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
   /**
    * A job of `plan`: prepared, submitted (again when retrying is safe and allowed), followed,
    * saved. With a journal in the context, `plan` must have been given to its `addJobs` (or a
-   * resumed job says where it is with `resumed`).
+   * resumed job says where it is with `start.ref`).
    */
   static submit(context: PipelineContext, plan: RunPlan, spec: JobSpec, start: JobStart = {}): PipelineJob {
     const ref = start.ref ?? context.journal?.ref(plan, spec);
