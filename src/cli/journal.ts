@@ -4,19 +4,19 @@
  */
 import { relative, resolve } from 'node:path';
 import type { Pool } from '../client/pool.ts';
-import { outcomeEndedForGood, RunJournal, type JobOutcome } from '../pipeline/index.ts';
+import { RunJournal } from '../pipeline/index.ts';
 
 export async function startJournal(outputDir: string, command: string, pool: Pool): Promise<RunJournal> {
   return RunJournal.create(outputDir, { command, servers: pool.servers().map((info) => info.server) });
 }
 
 /**
- * Closes the journal (releasing its lock); when every one of the `total` jobs has ended for good,
- * it is marked ended first, so that a resume has nothing to do.
+ * Closes the journal (releasing its lock); when every job of the run has ended for good, it is
+ * marked ended first, so that a resume has nothing to do.
  */
-export async function finishJournal(journal: RunJournal | undefined, outcomes: readonly JobOutcome[], total: number): Promise<void> {
+export async function finishJournal(journal: RunJournal | undefined, everyJobEnded: boolean): Promise<void> {
   if (!journal) return;
-  if (outcomes.length === total && outcomes.every(outcomeEndedForGood)) await journal.end().catch(() => undefined);
+  if (everyJobEnded) await journal.end().catch(() => undefined);
   await journal.close().catch(() => undefined);
 }
 

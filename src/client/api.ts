@@ -91,6 +91,13 @@ export class ComfyApi {
   /** Requests a JSON body; anything but a 2xx JSON answer becomes an explained error. */
   private async json(spec: RequestSpec, okStatuses: number[] = [200]): Promise<{ status: number; body: unknown }> {
     const { status, contentType, text } = await this.transport.requestText(spec);
+    if (okStatuses.includes(status) && text !== '') {
+      try {
+        return { status, body: JSON.parse(text) as unknown };
+      } catch {
+        // Not JSON: explained below.
+      }
+    }
     const what = this.transport.describe(spec);
     const fields = { ...this.transport.fieldsOf(spec), status };
     if (status >= 500) {

@@ -17,7 +17,6 @@
  * - success or failure is decided from the whole run, never from a single `execution_error`;
  * - outputs come from /history, never from counting `executed` events.
  */
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { isPyrosError, PyrosError, type ErrorFields } from '../errors.ts';
 import { seedValues } from '../workflow/seed-values.ts';
@@ -32,7 +31,8 @@ import type { MessageData, ServerMessage } from './messages.ts';
 import { nodeRef } from './node-names.ts';
 import { mergeOutputs, outputsOfExecuted } from './outputs.ts';
 import type { HistoryEntry } from './schemas-http.ts';
-import type { ComfySocket } from './socket.ts';
+import { RelayingEmitter } from './relay.ts';
+import type { ComfySocket, PromptWatcher } from './socket.ts';
 import type { ApiWorkflow, NodeRef, OutputRef } from './types.ts';
 
 export type { JobContext, JobEvents, JobOptions, JobResult, JobTimings, PromptWarning, QueuePosition, SeedValue, Submission } from './job-types.ts';
@@ -69,7 +69,7 @@ const LOST_ANSWER_CHECK_MS = 4_000;
 /** Failures that happen before a request reaches the server: the prompt cannot have been queued. */
 const NOT_DELIVERED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export class Job extends EventEmitter<JobEvents> {
+export class Job extends RelayingEmitter<JobEvents> {
   readonly promptId: string;
   /** Settles when the job ends: the outputs on success, a PyrosError otherwise. */
   readonly result: Promise<JobResult>;
@@ -105,6 +105,8 @@ export class Job extends EventEmitter<JobEvents> {
   private readonly cleanups: (() => void)[] = [];
   /** Frames that arrived before the POST answer; handled right after `submitted`, in order. */
   private early: (() => void)[] | undefined = [];
+  /** Narrows the frames followed to those of the prompt, once its id is confirmed. */
+  private watchOwnPrompt: (() => void) | undefined;
 
   /** @internal Use `Client.run` or `Client.follow`. */
   constructor(context: JobContext, workflow: ApiWorkflow | undefined, options: JobOptions & { follow?: boolean } = {}) {
@@ -206,7 +208,8 @@ export class Job extends EventEmitter<JobEvents> {
   private async run(): Promise<JobResult> {
     try {
       const deadline = this.startDeadline();
-      await Promise.race([this.prepare(), deadline]);
+      const inTime = <T>(step: Promise<T>): Promise<T> => (deadline ? Promise.race([step, deadline]) : step);
+      await inTime(this.prepare());
       this.listen(this.context.socket);
       if (this.follows) {
         this.submissionState = 'accepted';
@@ -214,7 +217,7 @@ export class Job extends EventEmitter<JobEvents> {
         this.enter({ phase: 'queued' });
         void this.checkOverHttp({ found: true });
       } else {
-        await Promise.race([this.submit(), deadline]);
+        await inTime(this.submit());
       }
       this.startWatchdog();
       if (this.cancelRequested) void this.cancel();
@@ -337,6 +340,7 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.announced) return;
     this.announced = true;
     this.warnings = warnings;
+    this.watchOwnPrompt?.();
     this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
     if (this.state.phase === 'submitting') this.enter({ phase: 'queued' });
     const early = this.early ?? [];
@@ -345,15 +349,26 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.state.phase === 'queued') void this.refreshQueuePosition();
   }
 
+  /**
+   * Follows the frames of the prompt: every frame until the server has confirmed the prompt id
+   * (a server may choose its own), then only those of the prompt and those that name none.
+   */
   private listen(socket: ComfySocket): void {
     // Until the POST answers, frames wait so that events come in a sensible order (submitted first).
     const later = (handle: () => void): void => {
       if (this.early) this.early.push(handle);
       else handle();
     };
-    const onMessage = (message: ServerMessage): void => later(() => this.onMessage(message));
-    const onBinary = (frame: BinaryFrame): void => later(() => this.onBinary(frame));
-    const onMalformed = (detail: string): void => void this.emit('debug', `skipped a malformed frame: ${detail}`);
+    const watcher: PromptWatcher = {
+      message: (message) => later(() => this.onMessage(message)),
+      binary: (frame) => later(() => this.onBinary(frame)),
+      malformed: (detail) => void this.emit('debug', `skipped a malformed frame: ${detail}`),
+    };
+    let unwatch = socket.watch(this.follows ? this.promptId : undefined, watcher);
+    this.watchOwnPrompt = () => {
+      unwatch();
+      unwatch = socket.watch(this.promptId, watcher);
+    };
     const onReconnecting = (info: { attempt: number; delayMs: number; reason: string }): void => void this.emit('connection', { state: 'reconnecting', ...info });
     const onOpen = (info: { reconnect: boolean }): void => {
       if (!info.reconnect) return;
@@ -361,15 +376,10 @@ export class Job extends EventEmitter<JobEvents> {
       // Events sent while the socket was down are lost: catch up over HTTP.
       void this.checkOverHttp();
     };
-    socket.on('message', onMessage);
-    socket.on('binary', onBinary);
-    socket.on('malformed', onMalformed);
     socket.on('reconnecting', onReconnecting);
     socket.on('open', onOpen);
     this.cleanups.push(() => {
-      socket.off('message', onMessage);
-      socket.off('binary', onBinary);
-      socket.off('malformed', onMalformed);
+      unwatch();
       socket.off('reconnecting', onReconnecting);
       socket.off('open', onOpen);
     });
@@ -479,8 +489,11 @@ export class Job extends EventEmitter<JobEvents> {
   }
 
   private emitOverall(): void {
-    const total = Object.keys(this.graph).length;
-    const done = new Set([...this.cached, ...this.finishedNodes].filter((id) => this.graph[id])).size;
+    let total = 0;
+    for (const _ in this.graph) total += 1;
+    let done = 0;
+    for (const id of this.cached) if (this.graph[id]) done += 1;
+    for (const id of this.finishedNodes) if (this.graph[id] && !this.cached.has(id)) done += 1;
     this.emit('overall', { done: Math.min(done, total), total });
   }
 
@@ -573,14 +586,14 @@ export class Job extends EventEmitter<JobEvents> {
    * The overall limit, from the start: before the server has the prompt it ends the job at once;
    * afterwards it cancels the prompt on the server (briefly waiting for that), then ends the job.
    */
-  private startDeadline(): Promise<never> {
+  private startDeadline(): Promise<never> | undefined {
+    const limit = this.options.timeoutMs;
+    if (limit === undefined) return undefined;
     let fail!: (error: Error) => void;
     const deadline = new Promise<never>((_resolve, reject) => {
       fail = reject;
     });
     deadline.catch(() => undefined);
-    const limit = this.options.timeoutMs;
-    if (limit === undefined) return deadline;
     const timeout = setTimeout(() => {
       const accepted = this.submissionState === 'accepted';
       const error = new PyrosError(

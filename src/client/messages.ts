@@ -94,8 +94,15 @@ function isKnownType(type: string): type is KnownType {
   return Object.hasOwn(schemas, type);
 }
 
-/** Parses one text frame. Throws MalformedMessageError when it is not a well-formed message. */
-export function parseServerMessage(text: string): ServerMessage {
+/** A text frame read as JSON, not yet checked: its type, data, and the prompt it names (if any). */
+export interface RawMessage {
+  type: string;
+  data: unknown;
+  promptId: unknown;
+}
+
+/** Reads one text frame as JSON. Throws MalformedMessageError when it is not a message. */
+export function readServerMessage(text: string): RawMessage {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -106,6 +113,12 @@ export function parseServerMessage(text: string): ServerMessage {
     throw new MalformedMessageError(`no "type" field: ${text.slice(0, 80)}`);
   }
   const { type, data } = raw as { type: string; data?: unknown };
+  return { type, data, promptId: typeof data === 'object' && data !== null ? (data as { prompt_id?: unknown }).prompt_id : undefined };
+}
+
+/** Checks a message read by `readServerMessage` against the schema of its type. */
+export function checkServerMessage(raw: RawMessage): ServerMessage {
+  const { type, data } = raw;
   if (!isKnownType(type)) return { type: 'unknown', originalType: type, data };
   const result = v.safeParse(schemas[type], data);
   if (!result.success) {
@@ -114,4 +127,9 @@ export function parseServerMessage(text: string): ServerMessage {
     throw new MalformedMessageError(`${type}: ${issue.message}${path ? ` at data.${path}` : ''}`);
   }
   return { type, data: result.output } as ServerMessage;
+}
+
+/** Parses one text frame. Throws MalformedMessageError when it is not a well-formed message. */
+export function parseServerMessage(text: string): ServerMessage {
+  return checkServerMessage(readServerMessage(text));
 }

@@ -5,12 +5,12 @@
  *
  * The pool moves it; every change goes through `enter()`.
  */
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Client } from './client.ts';
 import { InterruptedError } from './job-errors.ts';
 import type { Job, JobEvents, JobOptions, JobResult, Submission } from './job.ts';
 import type { PoolMember } from './pool-member.ts';
+import { RelayingEmitter } from './relay.ts';
 import type { ApiWorkflow } from './types.ts';
 
 export interface PoolAttempt {
@@ -37,13 +37,14 @@ export type PoolJobEvents = JobEvents & {
 };
 
 export const FORWARDED_EVENTS: readonly (keyof JobEvents)[] = ['uploaded', 'submitted', 'queued', 'started', 'cached', 'node', 'progress', 'overall', 'preview', 'executed', 'text', 'connection', 'debug'];
+const FORWARDED = new Set<string>(FORWARDED_EVENTS);
 
 type PoolJobState =
   | { phase: 'waiting' }
   | { phase: 'on-server'; member: PoolMember<PoolJob>; job: Job; detach: () => void }
   | { phase: 'done' };
 
-export class PoolJob extends EventEmitter<PoolJobEvents> {
+export class PoolJob extends RelayingEmitter<PoolJobEvents> {
   /** Order of submission to the pool (0-based). */
   readonly index: number;
   readonly workflow: ApiWorkflow;
@@ -127,12 +128,14 @@ export class PoolJob extends EventEmitter<PoolJobEvents> {
 
   /** @internal Sent to `member` as `job`, whose events become this job's. */
   attach(member: PoolMember<PoolJob>, job: Job): void {
-    const forwards = FORWARDED_EVENTS.map((event) => {
-      const listener = (...args: unknown[]): void => void (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args);
-      job.on(event, listener as never);
-      return () => job.off(event, listener as never);
-    });
-    this.enter({ phase: 'on-server', member, job, detach: () => forwards.forEach((off) => off()) });
+    const relay = (event: keyof JobEvents, args: unknown[]): void => {
+      if (FORWARDED.has(event)) (this.emit as (event: string, ...rest: unknown[]) => boolean)(event, ...args);
+    };
+    job.relay = relay;
+    const detach = (): void => {
+      if (job.relay === relay) job.relay = undefined;
+    };
+    this.enter({ phase: 'on-server', member, job, detach });
     this.attempts.push({ server: member.display, promptId: job.promptId, outcome: 'running' });
     this.emit('dispatched', { server: member.display, promptId: job.promptId, attempt: this.attempts.length });
   }

@@ -7,7 +7,6 @@
 import { PyrosError } from '../errors.ts';
 import type { QueueState } from './api.ts';
 import type { Client } from './client.ts';
-import type { ServerMessage } from './messages.ts';
 
 export type ServerState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -173,9 +172,7 @@ export class PoolMember<Job = unknown> {
   /** Load reported by the server's `status` frames. */
   private watch(): void {
     const socket = this.client.socket;
-    const onMessage = (message: ServerMessage): void => {
-      if (message.type !== 'status') return;
-      const remaining = message.data.status.exec_info.queue_remaining;
+    const onStatus = ({ queueRemaining: remaining }: { queueRemaining: number }): void => {
       if (remaining === this.remaining) return;
       this.remaining = remaining;
       this.hooks.changed(this);
@@ -183,10 +180,10 @@ export class PoolMember<Job = unknown> {
     const onReconnecting = (info: { reason: string }): void => {
       if (this.state === 'up') void this.check(info.reason);
     };
-    socket.on('message', onMessage);
+    socket.on('status', onStatus);
     socket.on('reconnecting', onReconnecting);
     this.cleanups.push(() => {
-      socket.off('message', onMessage);
+      socket.off('status', onStatus);
       socket.off('reconnecting', onReconnecting);
     });
   }

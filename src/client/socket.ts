@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { PyrosError, type ErrorFields } from '../errors.ts';
 import { decodeBinaryFrame, MalformedFrameError, type BinaryFrame } from './binary.ts';
 import { maskSecrets, webSocketUrl, type Endpoint } from './endpoint.ts';
-import { MalformedMessageError, parseServerMessage, type ServerMessage } from './messages.ts';
+import { checkServerMessage, MalformedMessageError, readServerMessage, type RawMessage, type ServerMessage } from './messages.ts';
 
 export interface SocketOptions {
   clientId: string;
@@ -30,7 +30,10 @@ export interface SocketOptions {
 }
 
 export type SocketEvents = {
+  /** Every text message (checked against its schema only while someone listens to this event). */
   message: [message: ServerMessage];
+  /** The server's queue changed (`status`): how many prompts it holds, anyone's. */
+  status: [info: { queueRemaining: number }];
   binary: [frame: BinaryFrame];
   /** A frame that could not be understood; it was skipped. */
   malformed: [detail: string];
@@ -39,6 +42,16 @@ export type SocketEvents = {
   reconnecting: [info: { attempt: number; delayMs: number; reason: string }];
   closed: [info: { reason: string }];
 };
+
+/**
+ * Who follows one prompt (or, with no prompt id, every frame): its messages, and the frames
+ * without a prompt id (status, binary previews of old servers, text), go to it directly.
+ */
+export interface PromptWatcher {
+  message(message: ServerMessage): void;
+  binary(frame: BinaryFrame): void;
+  malformed(detail: string): void;
+}
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
@@ -85,6 +98,10 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
   private openedAt = 0;
   /** Why this side ended the connection, or the error that ended it; used as the reconnect reason. */
   private endReason: string | undefined;
+  /** Watchers by the prompt they follow (one lookup per frame, however many jobs are under way). */
+  private readonly watchers = new Map<string, PromptWatcher[]>();
+  /** Watchers of every frame (a job whose prompt id the server has not confirmed yet). */
+  private readonly watchersOfAll = new Set<PromptWatcher>();
 
   constructor(endpoint: Endpoint, options: SocketOptions) {
     super();
@@ -187,6 +204,27 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
     });
   }
 
+  /**
+   * Gives `watcher` the frames of `promptId` (every frame when undefined) and those that name no
+   * prompt, until the returned function is called.
+   */
+  watch(promptId: string | undefined, watcher: PromptWatcher): () => void {
+    if (promptId === undefined) {
+      this.watchersOfAll.add(watcher);
+      return () => this.watchersOfAll.delete(watcher);
+    }
+    const known = this.watchers.get(promptId);
+    if (known) known.push(watcher);
+    else this.watchers.set(promptId, [watcher]);
+    return () => {
+      const list = this.watchers.get(promptId);
+      const at = list ? list.indexOf(watcher) : -1;
+      if (!list || at < 0) return;
+      if (list.length === 1) this.watchers.delete(promptId);
+      else list.splice(at, 1);
+    };
+  }
+
   private onFrame(data: Buffer, isBinary: boolean): void {
     if (isBinary) {
       let frame: BinaryFrame;
@@ -194,21 +232,50 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
         frame = decodeBinaryFrame(data);
       } catch (error) {
         if (!(error instanceof MalformedFrameError)) throw error;
-        this.emit('malformed', `binary frame: ${error.message}`);
+        this.malformed(`binary frame: ${error.message}`, undefined);
         return;
       }
+      const promptId = frame.kind === 'preview' ? frame.metadata?.prompt_id : undefined;
+      for (const watcher of this.watchersFor(promptId)) this.deliver(() => watcher.binary(frame));
       this.deliver(() => this.emit('binary', frame));
       return;
     }
-    let message: ServerMessage;
+    let raw: RawMessage;
     try {
-      message = parseServerMessage(data.toString('utf8'));
+      raw = readServerMessage(data.toString('utf8'));
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
-      this.emit('malformed', error.message);
+      this.malformed(error.message, undefined);
       return;
     }
-    this.deliver(() => this.emit('message', message));
+    const promptId = typeof raw.promptId === 'string' ? raw.promptId : undefined;
+    const watchers = this.watchersFor(promptId);
+    const listened = this.listenerCount('message') > 0;
+    // The messages of a prompt nobody here follows are not even checked.
+    if (watchers.length === 0 && !listened && raw.type !== 'status') return;
+    let message: ServerMessage;
+    try {
+      message = checkServerMessage(raw);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      this.malformed(error.message, promptId);
+      return;
+    }
+    if (message.type === 'status') this.deliver(() => this.emit('status', { queueRemaining: message.data.status.exec_info.queue_remaining }));
+    for (const watcher of watchers) this.deliver(() => watcher.message(message));
+    if (listened) this.deliver(() => this.emit('message', message));
+  }
+
+  /** The watchers a frame goes to: those of its prompt and of everything, or all of them when it names no prompt. */
+  private watchersFor(promptId: string | undefined): PromptWatcher[] {
+    if (promptId === undefined) return [...[...this.watchers.values()].flat(), ...this.watchersOfAll];
+    const own = this.watchers.get(promptId) ?? [];
+    return this.watchersOfAll.size === 0 && own.length <= 1 ? own : [...own, ...this.watchersOfAll];
+  }
+
+  private malformed(detail: string, promptId: string | undefined): void {
+    for (const watcher of this.watchersFor(promptId)) this.deliver(() => watcher.malformed(detail));
+    this.emit('malformed', detail);
   }
 
   /** A frame that trips up a listener is reported and skipped: one odd frame must not end the process. */

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { PyrosError, type ErrorFields } from '../errors.ts';
-import { maskSecrets, routeUrl, type Endpoint } from './endpoint.ts';
+import { maskSecrets, type Endpoint } from './endpoint.ts';
 
 export interface TransportOptions {
   /** Milliseconds without any byte before a request fails. */
@@ -30,29 +30,39 @@ export class Transport {
   readonly endpoint: Endpoint;
   private readonly agent: http.Agent;
   private readonly idleTimeoutMs: number;
+  private readonly module: typeof http | typeof https;
+  /** What every request shares (host, port, agent), worked out once rather than per request. */
+  private readonly target: { protocol: string; hostname: string; port: string; agent: http.Agent };
+  private readonly basePath: string;
+  private readonly headers: Record<string, string>;
 
   constructor(endpoint: Endpoint, options: TransportOptions = {}) {
     this.endpoint = endpoint;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
     const agentOptions = { keepAlive: true, maxSockets: 8 };
-    this.agent =
-      endpoint.base.protocol === 'https:'
-        ? new https.Agent({ ...agentOptions, rejectUnauthorized: !options.insecure })
-        : new http.Agent(agentOptions);
+    const secure = endpoint.base.protocol === 'https:';
+    this.agent = secure ? new https.Agent({ ...agentOptions, rejectUnauthorized: !options.insecure }) : new http.Agent(agentOptions);
+    this.module = secure ? https : http;
+    const { hostname } = endpoint.base;
+    this.target = {
+      protocol: endpoint.base.protocol,
+      // An IPv6 address is bracketed in a URL, not in a host name.
+      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: endpoint.base.port,
+      agent: this.agent,
+    };
+    this.basePath = endpoint.base.pathname;
+    this.headers = { ...endpoint.headers, accept: 'application/json, */*' };
   }
 
   /** Sends a request and resolves with the response once its headers arrive. */
   request(spec: RequestSpec): Promise<IncomingMessage> {
-    const url = routeUrl(this.endpoint, spec.route, spec.query);
-    const module = url.protocol === 'https:' ? https : http;
-    const headers: Record<string, string | number> = { ...this.endpoint.headers, accept: 'application/json, */*' };
-    if (spec.body !== undefined) {
-      headers['content-type'] = spec.contentType ?? 'application/json';
-      headers['content-length'] = Buffer.byteLength(spec.body);
-    }
+    const path = `${this.basePath}${spec.route.startsWith('/') ? spec.route.slice(1) : spec.route}${spec.query ? `?${new URLSearchParams(spec.query).toString()}` : ''}`;
+    const headers: Record<string, string | number> =
+      spec.body === undefined ? this.headers : { ...this.headers, 'content-type': spec.contentType ?? 'application/json', 'content-length': Buffer.byteLength(spec.body) };
     const idleMs = spec.idleTimeoutMs ?? this.idleTimeoutMs;
     return new Promise((resolve, reject) => {
-      const req = module.request(url, { method: spec.method, headers, agent: this.agent, signal: spec.signal });
+      const req = this.module.request({ ...this.target, path, method: spec.method, headers, signal: spec.signal });
       let response: IncomingMessage | undefined;
       req.setTimeout(idleMs, () => {
         const error = new PyrosError('timeout', `${this.describe(spec)} got no answer for ${seconds(idleMs)}.`, {
@@ -77,17 +87,17 @@ export class Transport {
   /** Sends a request and reads the whole (small) body. */
   async requestText(spec: RequestSpec): Promise<{ status: number; contentType: string; text: string }> {
     const res = await this.request(spec);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-    } catch (error) {
-      throw this.translate(error as Error, spec);
-    }
-    return {
-      status: res.statusCode ?? 0,
-      contentType: String(res.headers['content-type'] ?? ''),
-      text: Buffer.concat(chunks).toString('utf8'),
-    };
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+      res.on('error', (error) => reject(this.translate(error, spec)));
+      // A response destroyed without an error (the request aborted) never ends.
+      res.on('close', () => {
+        if (!res.complete) reject(this.translate(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }), spec));
+      });
+    });
+    return { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text };
   }
 
   describe(spec: Pick<RequestSpec, 'method' | 'route'>): string {

@@ -8,14 +8,18 @@ import { constants, createWriteStream, unlinkSync } from 'node:fs';
 import { access, link, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { PyrosError } from '../errors.ts';
 import { isProcessAlive } from './process-alive.ts';
 
 export const TEMP_PREFIX = '.pyros-tmp-';
 
+/** Unique to this process (with its pid in the name); a counter makes each name unique within it. */
+const TEMP_TAG = randomBytes(4).toString('hex');
+let tempCounter = 0;
+
 export function tempPathIn(dir: string): string {
-  return join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+  tempCounter += 1;
+  return join(dir, `${TEMP_PREFIX}${process.pid}-${TEMP_TAG}${tempCounter.toString(16)}`);
 }
 
 /** Temporary files being written right now, so that a process that must exit at once can remove them. */
@@ -40,6 +44,8 @@ export function removeTempFilesSync(): void {
 export function outputError(error: unknown, dir: string, what: string): Error {
   if (error instanceof PyrosError) return error;
   const code = (error as NodeJS.ErrnoException).code;
+  // The folder went away: the next file makes it again.
+  if (code === 'ENOENT') forgetDir(dir);
   const fields = { path: dir, file: what, ...(code ? { code } : {}) };
   switch (code) {
     case 'ENOSPC':
@@ -61,19 +67,29 @@ export function outputError(error: unknown, dir: string, what: string): Error {
   }
 }
 
-const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR', 'EMFILE', 'EIO']);
+const FILE_SYSTEM_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR', 'EMFILE', 'EIO', 'ENOENT']);
 
 export function isFileSystemError(error: unknown): boolean {
   return FILE_SYSTEM_CODES.has((error as NodeJS.ErrnoException)?.code ?? '');
 }
 
+/** Folders this process made sure of: a batch checks its output folder once, not once per file. */
+const ensuredDirs = new Set<string>();
+
 export async function ensureDir(dir: string): Promise<void> {
+  if (ensuredDirs.has(dir)) return;
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (error) {
     throw outputError(error, dir, 'the output folder');
   }
+  ensuredDirs.add(dir);
+}
+
+/** Forgets that `dir` was made sure of (it was found missing): the next `ensureDir` makes it again. */
+export function forgetDir(dir: string): void {
+  ensuredDirs.delete(dir);
 }
 
 const HEAD_BYTES = 64;
@@ -89,7 +105,7 @@ export async function streamToTemp(source: Readable, dir: string, expectedBytes?
     bytes += chunk.length;
   });
   try {
-    await pipeline(source, createWriteStream(path, { flags: 'wx' }));
+    await pipeToFile(source, path);
     if (expectedBytes !== undefined && bytes !== expectedBytes) {
       throw new PyrosError('server', `The download ended after ${bytes} of ${expectedBytes} bytes.`, { reason: 'download-cut', fields: { bytes, expectedBytes } });
     }
@@ -99,6 +115,38 @@ export async function streamToTemp(source: Readable, dir: string, expectedBytes?
     liveTemps.delete(path);
     throw error;
   }
+}
+
+/**
+ * Streams `source` into a new file (never replacing one); resolves once the file is closed. As
+ * `stream.pipeline` does, without its per-call abort machinery (a batch saves thousands of files).
+ */
+function pipeToFile(source: Readable, path: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const file = createWriteStream(path, { flags: 'wx' });
+    let failed = false;
+    const fail = (error: Error): void => {
+      if (failed) return;
+      failed = true;
+      source.unpipe(file);
+      source.destroy();
+      // The failure is the one given, once the file is closed (so that it can be removed).
+      if (file.closed) reject(error);
+      else {
+        file.once('close', () => reject(error));
+        file.destroy();
+      }
+    };
+    source.on('error', fail);
+    file.on('error', fail);
+    source.once('close', () => {
+      if (!source.readableEnded) fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+    file.once('close', () => {
+      if (!failed) resolve();
+    });
+    source.pipe(file);
+  });
 }
 
 export async function writeTemp(dir: string, data: string | Buffer): Promise<string> {

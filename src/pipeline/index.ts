@@ -10,3 +10,7 @@ export { sidecarContext, timingsOf } from './sidecar.ts';
 export { retryReason, type RetryReason } from './retry.ts';
 export { endedForGood, outcomeEndedForGood, journalEnded, listJournals, readRunJournal, type JobState, type RunState } from './journal-state.ts';
 export { decideStep, type ResumeStep, type ResumeLookup } from './resume.ts';
+export { JobEnds, type JobEndsSource } from './journal-ends.ts';
+export { EndTally } from './end-tally.ts';
+export { doneEntry } from './run-journal.ts';
+export type { DoneEntry } from './journal-entries.ts';

@@ -122,6 +122,31 @@ export interface DoneEntry extends JobEntryBase {
   kind?: string;
   reason?: string;
   message?: string;
+  /**
+   * What the run's summary lists, so that it is read back from here rather than held in memory
+   * (a journal of an older version lacks them): the files saved (names in the output folder),
+   * every submission, the prompt text it ran with, the start of its text outputs, and the time
+   * limit a timeout was about.
+   */
+  files?: DoneFile[];
+  attempts?: DoneAttempt[];
+  prompt?: string;
+  text?: string;
+  limit_ms?: number;
+}
+
+export interface DoneFile {
+  file: string;
+  bytes: number;
+  node: string;
+  sidecars: string[];
+}
+
+export interface DoneAttempt {
+  server: string;
+  prompt_id: string;
+  outcome: string;
+  reason?: string;
 }
 
 export interface ResumedEntry {

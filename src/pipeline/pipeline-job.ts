@@ -13,6 +13,8 @@ import { isPyrosError, PyrosError } from '../errors.ts';
 
 /** Times a finished job whose server died before its outputs were downloaded runs again elsewhere. */
 const MAX_DOWNLOAD_MOVES = 2;
+/** The events of the pool job that are this job's too. */
+const TRACKED_EVENTS = new Set<string>([...FORWARDED_EVENTS, 'dispatched', 'moved']);
 import { savePartialOutputs, saveJobOutputs, type EarlierSaves } from '../outputs/save-job.ts';
 import { outputKey, type SaveContext, type SavedFile } from '../outputs/save.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
@@ -262,9 +264,9 @@ export class PipelineJob extends EventEmitter<PipelineJobEvents> {
   /** Makes `poolJob` the current attempt: its events become this job's. */
   private track(poolJob: PoolJob): void {
     this.current = poolJob;
-    for (const event of [...FORWARDED_EVENTS, 'dispatched', 'moved'] as const) {
-      poolJob.on(event, ((...args: unknown[]) => (this.emit as (name: string, ...rest: unknown[]) => boolean)(event, ...args)) as never);
-    }
+    poolJob.relay = (event, args) => {
+      if (TRACKED_EVENTS.has(event)) (this.emit as (name: string, ...rest: unknown[]) => boolean)(event, ...args);
+    };
   }
 
   private pause(ms: number): Promise<void> {

@@ -45,7 +45,7 @@ export async function prepareJob(plan: RunPlan, spec: JobSpec, options: PrepareO
     patched = plan.patch(plan.workflow, { prompt, seed });
   }
   const record: JobRecord = {
-    prompt: promptOf(patched),
+    prompt: promptOfPlanJob(plan, patched),
     workflowFile: plan.workflowFile,
     batch: plan.total > 1 ? { job: spec.index + 1, of: plan.total } : undefined,
     inputs: plan.uploads.length > 0 ? plan.uploads.map((u) => ({ path: resolve(u.path), nodeId: u.nodeId, input: u.input })) : undefined,
@@ -56,10 +56,29 @@ export async function prepareJob(plan: RunPlan, spec: JobSpec, options: PrepareO
   return { spec, workflow: patched.workflow, patched, expansion, record, ...(editorWorkflow ? { editorWorkflow } : {}) };
 }
 
+/**
+ * Where the prompt of a plan's jobs is, when none is set: detected once per plan (its jobs differ
+ * in values, never in the nodes and links that detection looks at).
+ */
+const detectedPrompts = new WeakMap<RunPlan, { target: { nodeId: string; input: string } | undefined }>();
+
+function promptOfPlanJob(plan: RunPlan, patched: PatchResult): JobRecord['prompt'] {
+  if (patched.applied.prompt) return promptOf(patched);
+  let detected = detectedPrompts.get(plan);
+  if (!detected) {
+    detected = { target: detectPrompt(patched.workflow).target };
+    detectedPrompts.set(plan, detected);
+  }
+  return promptAt(patched.workflow, detected.target);
+}
+
 /** The prompt text of a job: what was set, else what the detected prompt input holds. */
 export function promptOf(patched: PatchResult): JobRecord['prompt'] {
-  const target = patched.applied.prompt ?? detectPrompt(patched.workflow).target;
+  return promptAt(patched.workflow, patched.applied.prompt ?? detectPrompt(patched.workflow).target);
+}
+
+function promptAt(workflow: ApiWorkflow, target: { nodeId: string; input: string } | undefined): JobRecord['prompt'] {
   if (!target) return undefined;
-  const text = patched.workflow[target.nodeId]?.inputs[target.input];
+  const text = workflow[target.nodeId]?.inputs[target.input];
   return typeof text === 'string' ? { text, nodeId: target.nodeId, input: target.input } : undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Many jobs on the road at once, a bounded number at a time: a job starts (is prepared and
  * queued in the pool) only when fewer than `window` are under way, so a long batch holds only
- * the jobs in flight. Outcomes come back in job order.
+ * the jobs in flight: an outcome goes to `finished` and is not kept.
  */
 import { PipelineJob, type JobOutcome, type PipelineContext } from './pipeline-job.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
@@ -17,17 +17,18 @@ export interface RunJobsOptions {
   stopped?(): boolean;
 }
 
-export async function runJobs(context: PipelineContext, plan: RunPlan, specs: Iterable<JobSpec>, options: RunJobsOptions): Promise<JobOutcome[]> {
-  const outcomes: JobOutcome[] = [];
+/** Runs the jobs; resolves with how many started, once every one has ended. */
+export async function runJobs(context: PipelineContext, plan: RunPlan, specs: Iterable<JobSpec>, options: RunJobsOptions): Promise<number> {
+  let started = 0;
   const running = new Set<Promise<void>>();
   for (const spec of specs) {
     if (options.stopped?.()) break;
     while (running.size >= Math.max(1, options.window)) await Promise.race(running);
     if (options.stopped?.()) break;
     const job = PipelineJob.submit(context, plan, spec);
+    started += 1;
     options.started(job);
     const done = job.result.then((outcome) => {
-      outcomes.push(outcome);
       options.finished?.(outcome);
       running.delete(done);
     });
@@ -36,5 +37,5 @@ export async function runJobs(context: PipelineContext, plan: RunPlan, specs: It
     await job.queued;
   }
   await Promise.all(running);
-  return outcomes.sort((a, b) => a.index - b.index);
+  return started;
 }

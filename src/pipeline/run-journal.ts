@@ -1,9 +1,11 @@
 /**
  * The journal of a run, in its output folder (`.pyros-journal/RUN.ndjson`, see
- * journal-entries.ts): the plan, then every change of state of every job, each on the disk before
- * the run acts on it. A kill at any instant (SIGKILL, power loss) therefore loses nothing the
- * server did: `dispatched` is written before POST /prompt, `placing` before a file takes its
- * name. The run holds the journal's lock (RUN.lock) while it writes; a dead process does not.
+ * journal-entries.ts): the plan, then every change of state of every job, each written before the
+ * run acts on it. A kill at any instant (SIGKILL) therefore loses nothing the server did; the
+ * entries an action depends on are on the disk before it, so that a power loss does not either:
+ * `dispatched` before POST /prompt, `placing` before a file takes its name (each makes every line
+ * before it durable too). The run holds the journal's lock (RUN.lock) while it writes; a dead
+ * process does not.
  */
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -13,7 +15,7 @@ import { ensureDir } from '../outputs/atomic.ts';
 import { JournalFile } from '../outputs/journal-file.ts';
 import { FileLock } from '../outputs/lock.ts';
 import type { SaveJournal, SavedFile } from '../outputs/save.ts';
-import { JOURNAL_VERSION, type JobRow, type JournalEntry, type PlanEntry } from './journal-entries.ts';
+import { JOURNAL_VERSION, type DoneEntry, type JobRow, type JournalEntry, type PlanEntry } from './journal-entries.ts';
 import type { JobOutcome } from './pipeline-job.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
 import type { PreparedJob } from './prepare.ts';
@@ -21,6 +23,8 @@ import type { PreparedJob } from './prepare.ts';
 /** The folder of the journals, inside an output folder (output names never start with a dot). */
 export const JOURNAL_FOLDER = '.pyros-journal';
 const JOBS_PER_LINE = 1_000;
+/** Characters of a job's text outputs its `done` entry keeps (the summary shows fewer). */
+const TEXT_KEPT = 200;
 
 /** A job in the journal: its plan and its index in that plan. */
 export interface JobRef {
@@ -94,8 +98,9 @@ export class RunJournal {
     return this.failure;
   }
 
-  private write(entry: JournalEntry): Promise<void> {
-    return this.file.append(entry).catch((error: unknown) => {
+  /** Appends an entry: on the disk before this resolves when `durable` (the run acts on it next), written otherwise. */
+  private write(entry: JournalEntry, durable = true): Promise<void> {
+    return this.file.append(entry, { durable }).catch((error: unknown) => {
       this.failure ??= error;
       throw error;
     });
@@ -150,7 +155,7 @@ export class RunJournal {
     const variables = prepared.record.variables;
     const prompt = variables ? prepared.record.prompt : undefined;
     const changes = changesFrom(base, prepared.workflow).filter(([node, input, value]) => !(prompt && node === prompt.nodeId && input === prompt.input && value === prompt.text));
-    return this.write({ type: 'prepared', ...ref, changes, prompt, variables });
+    return this.write({ type: 'prepared', ...ref, changes, prompt, variables }, false);
   }
 
   /** Written (and on the disk) before POST /prompt. */
@@ -159,36 +164,25 @@ export class RunJournal {
   }
 
   finished(ref: JobRef, info: { promptId: string; server: string; outputs: { key: string; nodeId: string }[] }): Promise<void> {
-    return this.write({ type: 'finished', ...ref, prompt_id: info.promptId, server: info.server, outputs: info.outputs.map((output) => [output.key, output.nodeId]) });
+    return this.write({ type: 'finished', ...ref, prompt_id: info.promptId, server: info.server, outputs: info.outputs.map((output) => [output.key, output.nodeId]) }, false);
   }
 
   /** What the saving of a job's outputs records. */
   saves(ref: JobRef): SaveJournal {
     return {
       placing: (info) => this.write({ type: 'placing', ...ref, output: info.output, temp: info.temp, name: info.name }),
-      placed: (info) => this.write({ type: 'saved', ...ref, output: info.output, ...savedFields(info.file) }),
+      placed: (info) => this.write({ type: 'saved', ...ref, output: info.output, ...savedFields(info.file) }, false),
     };
   }
 
+  /** The job's end, with what the run's summary lists (see `doneEntry`). */
   done(ref: JobRef, outcome: JobOutcome): Promise<void> {
-    if (outcome.ok) return this.write({ type: 'done', ...ref, ok: true, prompt_id: outcome.promptId, server: outcome.server });
-    const error = outcome.error;
-    return this.write({
-      type: 'done',
-      ...ref,
-      ok: false,
-      prompt_id: outcome.promptId || undefined,
-      server: outcome.server,
-      stage: outcome.stage,
-      kind: isPyrosError(error) ? error.kind : 'internal',
-      reason: isPyrosError(error) ? error.reason : undefined,
-      message: error instanceof Error ? error.message : String(error),
-    });
+    return this.write(doneEntry(ref, outcome), false);
   }
 
   /** A job whose outputs a killed run had all saved: its end, found by a resume. */
   doneEarlier(ref: JobRef, info: { promptId: string; server: string }): Promise<void> {
-    return this.write({ type: 'done', ...ref, ok: true, prompt_id: info.promptId, server: info.server });
+    return this.write({ type: 'done', ...ref, ok: true, prompt_id: info.promptId, server: info.server }, false);
   }
 
   /** Every job has ended for good: a resume has nothing left to do. */
@@ -203,6 +197,38 @@ export class RunJournal {
   }
 }
 
+/** The `done` entry of a job's outcome: how it ended, and what the run's summary lists of it. */
+export function doneEntry(ref: JobRef, outcome: JobOutcome): DoneEntry {
+  const files = outcome.files.map((file) => {
+    const { file: name, bytes, node, sidecars } = savedFields(file);
+    return { file: name, bytes, node, sidecars };
+  });
+  const attempts = outcome.attempts.map((attempt) => ({ server: attempt.server, prompt_id: attempt.promptId, outcome: attempt.outcome, ...(attempt.reason === undefined ? {} : { reason: attempt.reason }) }));
+  const prompt = outcome.record?.prompt?.text;
+  if (outcome.ok) {
+    const texts = outcome.result.texts.flatMap((entry) => entry.values);
+    const text = texts.length > 0 ? { text: texts.join(' | ').replace(/\s+/g, ' ').slice(0, TEXT_KEPT) } : {};
+    return { type: 'done', ...ref, ok: true, prompt_id: outcome.promptId, server: outcome.server, files, attempts, prompt, ...text };
+  }
+  const error = outcome.error;
+  const limitMs = isPyrosError(error) ? error.fields.limitMs : undefined;
+  return {
+    type: 'done',
+    ...ref,
+    ok: false,
+    prompt_id: outcome.promptId || undefined,
+    server: outcome.server,
+    stage: outcome.stage,
+    kind: isPyrosError(error) ? error.kind : 'internal',
+    reason: isPyrosError(error) ? error.reason : undefined,
+    message: error instanceof Error ? error.message : String(error),
+    files,
+    attempts,
+    prompt,
+    ...(typeof limitMs === 'number' ? { limit_ms: limitMs } : {}),
+  };
+}
+
 function savedFields(file: SavedFile): { file: string; bytes: number; node: string; sidecars: string[] } {
   return { file: basename(file.path), bytes: file.bytes, node: file.nodeId, sidecars: file.sidecars.map((path) => basename(path)) };
 }
@@ -213,8 +239,13 @@ function changesFrom(base: ApiWorkflow, workflow: ApiWorkflow): [string, string,
   for (const [nodeId, node] of Object.entries(workflow)) {
     const before = base[nodeId]?.inputs ?? {};
     for (const [input, value] of Object.entries(node.inputs)) {
-      if (!(input in before) || JSON.stringify(before[input]) !== JSON.stringify(value)) changes.push([nodeId, input, value]);
+      if (!(input in before) || !sameValue(before[input], value)) changes.push([nodeId, input, value]);
     }
   }
   return changes;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }

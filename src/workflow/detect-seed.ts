@@ -19,6 +19,24 @@ const SEED_INPUTS = new Set(['seed', 'noise_seed']);
 const NUMBER_SOURCE_INPUTS = ['seed', 'noise_seed', 'value', 'int', 'number'];
 const MAX_DEPTH = 16;
 
+/**
+ * Where the seeds are, without the words that describe them (for reading the seeds a job ran
+ * with): the same inputs as `detectSeeds(workflow).targets`, in the same order.
+ */
+export function seedInputs(workflow: ApiWorkflow): InputRef[] {
+  const found: InputRef[] = [];
+  for (const nodeId in workflow) {
+    const inputs = workflow[nodeId]?.inputs;
+    for (const input in inputs) {
+      if (!SEED_INPUTS.has(input.toLowerCase())) continue;
+      const value = inputs[input];
+      const ref = typeof value === 'number' ? { nodeId, input } : isLink(value) ? numberSource(workflow, value, 0) : undefined;
+      if (ref && !found.some((known) => known.nodeId === ref.nodeId && known.input === ref.input)) found.push(ref);
+    }
+  }
+  return found;
+}
+
 export function detectSeeds(workflow: ApiWorkflow): SeedDetection {
   const targets: DetectedInput[] = [];
   const candidates: DetectedInput[] = [];

@@ -1,6 +1,6 @@
 /** The seed inputs of a workflow and the numbers they hold. */
 import type { ApiWorkflow } from './types.ts';
-import { detectSeeds } from './detect-seed.ts';
+import { seedInputs } from './detect-seed.ts';
 
 export interface SeedValue {
   nodeId: string;
@@ -9,7 +9,7 @@ export interface SeedValue {
 }
 
 export function seedValues(workflow: ApiWorkflow): SeedValue[] {
-  return detectSeeds(workflow).targets.flatMap((target) => {
+  return seedInputs(workflow).flatMap((target) => {
     const value = workflow[target.nodeId]?.inputs[target.input];
     return typeof value === 'number' ? [{ nodeId: target.nodeId, input: target.input, value }] : [];
   });

@@ -7,7 +7,7 @@
 import type { Pool } from '../../client/pool.ts';
 import { isPyrosError } from '../../errors.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
-import { outcomeEndedForGood, prepareJob, runJobs, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
+import { EndTally, JobEnds, prepareJob, runJobs, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { detectSeeds } from '../../workflow/index.ts';
 import { createPool, insecureWarning, type CommandContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -15,11 +15,12 @@ import { finishJournal, resumeCommand, startJournal } from '../journal.ts';
 import { reportPatches } from '../patch-notes.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { parsePreviewMode } from '../reporters/create.ts';
-import { failureReport, filesSummary } from '../reporters/outcome.ts';
+import { failureReport } from '../reporters/outcome.ts';
 import { buildPlan, loadRunWorkflow, type RunFlags, type RunSettings } from '../run-settings.ts';
 import { onInterrupt } from '../signals.ts';
 import { describeSeedPolicy, expandBatch } from './expand.ts';
-import { HumanBatchReporter, JsonBatchReporter, shortHost, type BatchReporter, type JobEnd } from './reporter.ts';
+import { HumanBatchReporter, JsonBatchReporter, type BatchReporter, type JobEnd } from './reporter.ts';
+import { summarize, type SummaryJob } from './summary.ts';
 import { CliError } from '../errors/cli-error.ts';
 
 /** Jobs under way at once per server of the pool: enough to keep every server's queue fed. */
@@ -53,8 +54,7 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
   let pool: Pool | undefined;
   let disposeSignal: (() => void) | undefined;
   let journal: RunJournal | undefined;
-  let outcomes: JobOutcome[] = [];
-  let total = 0;
+  let everyJobEnded = false;
   try {
     pool = createPool(context);
     const poolClients = pool.clients();
@@ -78,8 +78,9 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
     const warning = insecureWarning(context);
     if (warning) reporter.note(warning, { kind: 'warning' });
     const servers = pool.servers().map((info) => info.server);
-    journal = await startJournal(plan.outputDir, 'batch', pool);
-    await journal.addJobs(plan, specs);
+    const runJournal = await startJournal(plan.outputDir, 'batch', pool);
+    journal = runJournal;
+    await runJournal.addJobs(plan, specs);
     const resume = resumeCommand(plan.outputDir);
     reporter.start({ total: specs.length, servers, seeds: describeSeedPolicy(policy), prompts: Math.max(1, prompts.length), count });
     pool.on('server', (info) => reporter.server(info));
@@ -107,8 +108,9 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
       },
     });
 
-    const ends: JobEnd[] = [];
-    await runJobs({ pool, outputDir: plan.outputDir, journal }, plan, specs, {
+    // Per job, only those under way are held; the summary is read back from the journal.
+    const tally = new EndTally(runJournal);
+    await runJobs({ pool, outputDir: plan.outputDir, journal: runJournal }, plan, specs, {
       window: WINDOW_PER_SERVER * servers.length + 2,
       stopped: () => cancelled,
       started: (job) => {
@@ -117,100 +119,42 @@ export async function batchCommand(context: CommandContext, settings: RunSetting
       },
       finished: (outcome) => {
         active.delete(outcome.index);
-        const spec = specs[outcome.index] as JobSpec;
-        const end: JobEnd = { outcome, spec };
-        if (!outcome.ok) {
-          const report = failureReport(outcome, { verbose, secrets, pool: servers.length > 1 });
-          end.error = { ...report, kind: isPyrosError(outcome.error) ? outcome.error.kind : 'internal' };
-        }
-        ends.push(end);
-        reporter.finished(end);
+        tally.add(outcome, { slot: outcome.index, ref: runJournal.ref(plan, specs[outcome.index] as JobSpec) });
+        reporter.finished(jobEnd(outcome, specs[outcome.index] as JobSpec, { verbose, secrets, pool: servers.length > 1 }));
       },
     });
-    ends.sort((a, b) => a.spec.index - b.spec.index);
-    total = specs.length;
-    outcomes = ends.map((end) => end.outcome);
-    const { lines, data, code } = summarize(ends, { cancelled, total: specs.length, outputDir: plan.outputDir });
-    if (outcomes.length < total || !outcomes.every(outcomeEndedForGood)) {
-      lines.push(`to finish the jobs that did not run to their end: \`${resume}\``);
-      data.resume = resume;
+    everyJobEnded = tally.everyJobEnded(specs.length);
+    const planId = runJournal.ref(plan, specs[0] as JobSpec).plan;
+    const ends = await JobEnds.read({ path: runJournal.path, slots: specs.length, slotOf: (id, index) => (id === planId ? index : undefined), unwritten: tally.unwritten });
+    const summary = await summarize({ ends, job: (slot) => summaryJob(specs[slot] as JobSpec), total: specs.length, cancelled, outputDir: plan.outputDir });
+    if (!everyJobEnded) {
+      summary.more.push(`to finish the jobs that did not run to their end: \`${resume}\``);
+      summary.tail.resume = resume;
     }
-    reporter.summary(lines, data);
-    return code;
+    await reporter.summary(summary);
+    return summary.code;
   } catch (error) {
     reporter.error(errorBlock(error, { verbose, secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
   } finally {
     disposeSignal?.();
-    await finishJournal(journal, outcomes, total);
+    await finishJournal(journal, everyJobEnded);
     pool?.removeAllListeners();
     reporter.close();
     pool?.close();
   }
 }
 
-/**
- * The closing summary: one row per job (its server, seed, files or error), the totals, and the
- * exit code: 0 when every job succeeded, 10 when some failed, the failure's own code when all
- * failed the same way (e.g. 3: no server reachable), 130 when cancelled.
- */
-export function summarize(ends: JobEnd[], options: { cancelled: boolean; total: number; outputDir: string }): { lines: string[]; data: Record<string, unknown>; code: number } {
-  const failed = ends.filter((end) => !end.outcome.ok);
-  const succeeded = ends.length - failed.length;
-  const files = ends.flatMap((end) => end.outcome.files);
-  const promptOf = (end: JobEnd): string | undefined => end.outcome.record?.prompt?.text ?? end.spec.prompt;
-  const prompts = new Set(ends.map(promptOf));
-  const hostWidth = Math.max(6, ...ends.map((end) => shortHost(end.outcome.server).length));
-  const seedWidth = Math.max(4, ...ends.map((end) => String(end.spec.seed ?? '-').length));
-  const numberWidth = String(options.total).length + 1;
-  const lines = [`${'job'.padEnd(numberWidth)}  ${'server'.padEnd(hostWidth)}  ${'seed'.padEnd(seedWidth)}  result`];
-  for (const end of ends) {
-    const { outcome, spec } = end;
-    const prompt = prompts.size > 1 && promptOf(end) !== undefined ? ` "${clip(promptOf(end) as string, 40)}"` : '';
-    const moved = outcome.attempts.filter((attempt) => attempt.outcome === 'moved').map((attempt) => shortHost(attempt.server));
-    const note = moved.length > 0 ? ` (moved off ${moved.join(', ')})` : '';
-    const texts = outcome.ok ? outcome.result.texts.flatMap((text) => text.values) : [];
-    const result = outcome.ok
-      ? `${outcome.files.map((file) => file.path).join(', ') || 'no files'}${texts.length > 0 ? ` · text: ${clip(texts.join(' | '), 60)}` : ''}`
-      : `✖ ${end.error?.block.title ?? 'failed'}${outcome.files.length > 0 ? ` (kept: ${outcome.files.map((file) => file.path).join(', ')})` : ''}`;
-    lines.push(`${String(spec.index + 1).padEnd(numberWidth)}  ${shortHost(outcome.server).padEnd(hostWidth)}  ${String(spec.seed ?? '-').padEnd(seedWidth)}  ${result}${prompt}${note}`);
+/** A finished job with its failure in words, for its line as it ends. */
+export function jobEnd(outcome: JobOutcome, spec: JobSpec, options: { verbose: boolean; secrets: readonly string[]; pool: boolean }): JobEnd {
+  const end: JobEnd = { outcome, spec };
+  if (!outcome.ok) {
+    const report = failureReport(outcome, options);
+    end.error = { ...report, kind: isPyrosError(outcome.error) ? outcome.error.kind : 'internal' };
   }
-  const kinds = new Set(failed.map((end) => end.error?.kind));
-  const notRun = options.total - ends.length;
-  let code: number = EXIT_CODES.ok;
-  if (options.cancelled) code = EXIT_CODES.cancelled;
-  else if (failed.length > 0 && succeeded === 0 && kinds.size === 1) code = (failed[0]?.error?.event.exit_code as number | undefined) ?? EXIT_CODES.partial;
-  else if (failed.length > 0) code = EXIT_CODES.partial;
-  const jobs = `${options.total} job${options.total === 1 ? '' : 's'}`;
-  const totals = `${succeeded === options.total ? 'done' : options.cancelled ? 'cancelled' : 'finished'}: ${succeeded} of ${jobs} succeeded${failed.length > 0 ? `, ${failed.length} failed` : ''}${notRun > 0 ? `, ${notRun} not run` : ''}; ${files.length} file${files.length === 1 ? '' : 's'} saved in ${options.outputDir}`;
-  lines.push(totals);
-  if (failed.length > 0) {
-    const fetchable = failed.filter((end) => end.outcome.server && end.error?.kind !== 'connection' && end.error?.kind !== 'rejected');
-    if (fetchable.length > 0) lines.push(`hint: what a failed job left on its server can be fetched with \`pyros fetch PROMPT_ID --server SERVER\` (prompt ids in --json, or below)`);
-    for (const end of fetchable) lines.push(`  job ${end.spec.index + 1}: pyros fetch ${end.outcome.promptId} --server ${end.outcome.server}`);
-  }
-  const data = {
-    ok: failed.length === 0 && !options.cancelled && notRun === 0,
-    total: options.total,
-    succeeded,
-    failed: failed.length,
-    exit_code: code,
-    jobs: ends.map((end) => ({
-      job: end.spec.index + 1,
-      ok: end.outcome.ok,
-      server: end.outcome.server ?? null,
-      prompt_id: end.outcome.promptId,
-      prompt: promptOf(end),
-      seed: end.spec.seed,
-      files: filesSummary(end.outcome.files),
-      attempts: end.outcome.attempts,
-      error: end.outcome.ok ? undefined : { kind: end.error?.kind, message: end.error?.event.message },
-    })),
-  };
-  return { lines, data, code };
+  return end;
 }
 
-function clip(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+function summaryJob(spec: JobSpec): SummaryJob {
+  return { number: spec.index + 1, prompt: spec.prompt, seed: spec.seed };
 }

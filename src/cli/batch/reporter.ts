@@ -6,6 +6,8 @@ import type { BatchDisplay } from '../../ui/batch/view.ts';
 import { formatErrorBlock, type ErrorBlock } from '../../ui/summary.ts';
 import { paint } from '../../ui/text.ts';
 import { JsonReporter } from '../reporters/json.ts';
+import { BufferedWriter } from './buffered-writer.ts';
+import type { BatchSummary } from './summary.ts';
 import { narrateJob, runSource } from '../reporters/narrate.ts';
 
 /** A finished job with its failure in words (for the line, the summary and --json). */
@@ -22,8 +24,8 @@ export interface BatchReporter {
   server(info: PoolServerInfo): void;
   follow(job: PipelineJob, spec: JobSpec): void;
   finished(end: JobEnd): void;
-  /** The end of the batch: human summary lines and the JSON result object. */
-  summary(lines: string[], data: Record<string, unknown>): void;
+  /** The end of the batch: the summary table (or the JSON result), written as it is read. */
+  summary(summary: BatchSummary): Promise<void>;
   /** A failure of the whole batch (before any job ran). */
   error(block: ErrorBlock, data: Record<string, unknown>): void;
   close(): void;
@@ -124,9 +126,11 @@ export class HumanBatchReporter implements BatchReporter {
     }
   }
 
-  summary(lines: string[]): void {
+  async summary(summary: BatchSummary): Promise<void> {
     this.stop();
-    for (const line of lines) this.out.write(`${this.mask(line)}\n`);
+    const out = new BufferedWriter(this.out);
+    for await (const line of summary.lines()) await out.write(`${this.mask(line)}\n`);
+    await out.flush();
   }
 
   error(block: ErrorBlock): void {
@@ -201,8 +205,20 @@ export class JsonBatchReporter implements BatchReporter {
     }
   }
 
-  summary(_lines: string[], data: Record<string, unknown>): void {
-    this.batch.emit('result', data);
+  /** The result object, its `jobs` written one at a time (never all in memory). */
+  async summary(summary: BatchSummary): Promise<void> {
+    const mask = (text: string): string => maskSecrets(text, this.secrets);
+    const out = new BufferedWriter(this.out);
+    const head = JSON.stringify({ event: 'result', time: new Date().toISOString(), ...summary.head });
+    await out.write(`${mask(head.slice(0, -1))},"jobs":[`);
+    let first = true;
+    for await (const job of summary.jobs()) {
+      await out.write(`${first ? '' : ','}${mask(JSON.stringify(job))}`);
+      first = false;
+    }
+    const tail = JSON.stringify(summary.tail);
+    await out.write(`]${tail === '{}' ? '}' : `,${mask(tail.slice(1))}`}\n`);
+    await out.flush();
   }
 
   error(block: ErrorBlock, data: Record<string, unknown>): void {

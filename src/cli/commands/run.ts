@@ -5,7 +5,7 @@
  */
 import type { Pool } from '../../client/pool.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
-import { PipelineJob, prepareJob, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
+import { outcomeEndedForGood, PipelineJob, prepareJob, type JobOutcome, type JobSpec, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { randomSeed } from '../../workflow/index.ts';
 import { commandContext, createPool, earlySecrets, insecureWarning } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -108,7 +108,7 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     return exitCodeOf(error);
   } finally {
     disposeSignal?.();
-    await finishJournal(journal, outcomes, 1);
+    await finishJournal(journal, outcomes.length === 1 && outcomes.every(outcomeEndedForGood));
     reporter.close();
     pool?.close();
   }

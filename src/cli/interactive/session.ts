@@ -9,7 +9,7 @@ import { extname, relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
 import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isPyrosError } from '../../errors.ts';
-import { expandJobs, PipelineJob, type JobOutcome, type JobSpec, type PreparedJob, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
+import { expandJobs, outcomeEndedForGood, PipelineJob, type JobOutcome, type JobSpec, type PreparedJob, type RunJournal, type SeedPolicy } from '../../pipeline/index.ts';
 import { truncate } from '../../ui/text.ts';
 import { listVariables, type VariableInfo } from '../../vars/index.ts';
 import { describeInput } from '../../workflow/index.ts';
@@ -420,7 +420,7 @@ export class Session {
     // Jobs still under way are left to run (a resume takes them up); those that ended count.
     const ended = await Promise.all(this.outcomes.map((result) => Promise.race([result, Promise.resolve(undefined)])));
     const outcomes = ended.filter((outcome): outcome is JobOutcome => outcome !== undefined);
-    await finishJournal(await this.journal?.catch(() => undefined), outcomes, this.outcomes.length);
+    await finishJournal(await this.journal?.catch(() => undefined), outcomes.length === this.outcomes.length && outcomes.every(outcomeEndedForGood));
     await this.gallery?.close().catch(() => undefined);
     for (const pool of this.retired) pool.close();
     this.retired.clear();

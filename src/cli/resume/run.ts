@@ -5,18 +5,16 @@
  */
 import { join } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
-import { isPyrosError } from '../../errors.ts';
 import { removeTempFilesSync } from '../../outputs/atomic.ts';
 import type { EarlierSaves } from '../../outputs/save-job.ts';
 import type { SavedFile } from '../../outputs/save.ts';
-import { outcomeEndedForGood, PipelineJob, type JobOutcome, type JobSpec, type JobState, type ResumeStep, type RunJournal, type RunPlan, type RunState } from '../../pipeline/index.ts';
-import { createBatchReporter, summarize } from '../batch/command.ts';
-import type { JobEnd } from '../batch/reporter.ts';
+import { EndTally, JobEnds, PipelineJob, type JobState, type ResumeStep, type RunJournal, type RunPlan, type RunState } from '../../pipeline/index.ts';
+import { createBatchReporter, jobEnd } from '../batch/command.ts';
+import { summarize, type SummaryJob } from '../batch/summary.ts';
 import { insecureWarning, type CommandContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { resumeCommand } from '../journal.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
-import { failureReport } from '../reporters/outcome.ts';
 import type { RunFlags } from '../run-settings.ts';
 import { onInterrupt } from '../signals.ts';
 import { prepareOptionsOf, specOf } from './rebuild.ts';
@@ -76,7 +74,7 @@ export async function runResumed(state: RunState, planned: Planned[], options: R
         process.exit(EXIT_CODES.cancelled);
       },
     });
-    const ends: JobEnd[] = [];
+    const tally = new EndTally(journal);
     try {
       const running = new Set<Promise<void>>();
       const window = WINDOW_PER_SERVER * servers.length + 2;
@@ -86,12 +84,12 @@ export async function runResumed(state: RunState, planned: Planned[], options: R
         if (cancelled) break;
         const job = startJob(entry, local, { pool, journal, outputDir, plans: options.plans });
         active.set(local, job);
-        reporter.follow(job, { index: local, prompt: entry.job.prompt, seed: entry.job.seed });
+        const spec = { index: local, prompt: entry.job.prompt, seed: entry.job.seed };
+        reporter.follow(job, spec);
         const done = job.result.then((outcome) => {
           active.delete(local);
-          const end = endOf(outcome, entry, { verbose, secrets, pool: servers.length > 1 });
-          reporter.finished({ ...end, spec: { ...end.spec, index: local } });
-          ends.push(end);
+          tally.add(outcome, { slot: local, ref: { plan: entry.job.plan, job: entry.job.index } });
+          reporter.finished(jobEnd(outcome, spec, { verbose, secrets, pool: servers.length > 1 }));
           running.delete(done);
         });
         running.add(done);
@@ -102,10 +100,12 @@ export async function runResumed(state: RunState, planned: Planned[], options: R
       disposeSignal();
     }
 
-    ends.sort((a, b) => a.spec.index - b.spec.index);
-    const { lines, data, code } = summarize(ends, { cancelled, total: toRun.length, outputDir });
-    const outcomes = ends.map((end) => end.outcome);
-    const finished = !cancelled && waiting.length === 0 && outcomes.length === toRun.length && outcomes.every(outcomeEndedForGood);
+    // This run's ends, read back from the journal from where this process took it over.
+    const slots = new Map(toRun.map((entry, local) => [`${entry.job.plan}:${entry.job.index}`, local]));
+    const ends = await JobEnds.read({ path: journal.path, from: state.validBytes, slots: toRun.length, slotOf: (plan, job) => slots.get(`${plan}:${job}`), unwritten: tally.unwritten });
+    const summary = await summarize({ ends, job: (slot) => summaryJobOf(toRun[slot] as Planned), total: toRun.length, cancelled, outputDir });
+    const lines = summary.more;
+    const finished = !cancelled && waiting.length === 0 && tally.everyJobEnded(toRun.length);
     if (earlier > 0) lines.push(`${earlier} job${earlier === 1 ? '' : 's'} of this run had ended before; nothing of them was run or saved again`);
     for (const entry of waiting) {
       if (entry.step.kind !== 'waiting') continue;
@@ -117,10 +117,10 @@ export async function runResumed(state: RunState, planned: Planned[], options: R
     } else {
       lines.push(`run ${state.run.run} is not finished: \`${resume}\` goes on with it`);
     }
-    const result = { ...data, run: state.run.run, ended_before: earlier, waiting: waiting.length, finished, ...(finished ? {} : { resume }) };
-    reporter.summary(lines, result);
-    if (code === EXIT_CODES.ok && waiting.length > 0) return EXIT_CODES.connection;
-    return code;
+    Object.assign(summary.tail, { run: state.run.run, ended_before: earlier, waiting: waiting.length, finished, ...(finished ? {} : { resume }) });
+    await reporter.summary(summary);
+    if (summary.code === EXIT_CODES.ok && waiting.length > 0) return EXIT_CODES.connection;
+    return summary.code;
   } catch (error) {
     reporter.error(errorBlock(error, { verbose, secrets }), errorEvent(error, secrets));
     return exitCodeOf(error);
@@ -157,13 +157,7 @@ function earlierSaves(job: JobState, outputDir: string): EarlierSaves {
   return { saved, placing: job.placing ?? new Map() };
 }
 
-/** A job's end for the summary, numbered by its place in the whole run. */
-function endOf(outcome: JobOutcome, entry: Planned, options: { verbose: boolean; secrets: readonly string[]; pool: boolean }): JobEnd {
-  const spec: JobSpec = { index: entry.position, prompt: entry.job.prompt, seed: entry.job.seed };
-  const end: JobEnd = { outcome, spec };
-  if (!outcome.ok) {
-    const report = failureReport(outcome, options);
-    end.error = { ...report, kind: isPyrosError(outcome.error) ? outcome.error.kind : 'internal' };
-  }
-  return end;
+/** A job of the summary, numbered by its place in the whole run. */
+function summaryJobOf(entry: Planned): SummaryJob {
+  return { number: entry.position + 1, prompt: entry.job.prompt, seed: entry.job.seed };
 }

@@ -34,7 +34,10 @@ export class BatchModel {
   failed = 0;
   readonly startedAt: number;
   readonly servers = new Map<string, BatchServerState>();
+  /** The jobs under way (a finished one is dropped: a long batch holds only those in flight). */
   readonly jobs = new Map<number, BatchJobState>();
+  /** One bit per job: it has finished (a late event of it changes nothing). */
+  private readonly ended: Uint8Array;
   private readonly now: () => number;
   private readonly listeners = new Set<(change: BatchChange, index?: number) => void>();
   private firstFinishAt: number | undefined;
@@ -44,6 +47,7 @@ export class BatchModel {
     this.total = options.total;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.ended = new Uint8Array(Math.ceil(Math.max(0, options.total) / 8));
     for (const server of options.servers) this.servers.set(server, { server, state: 'connecting', reason: undefined, retryAt: undefined, finished: 0 });
   }
 
@@ -69,8 +73,14 @@ export class BatchModel {
     this.changed('server');
   }
 
+  private hasEnded(index: number): boolean {
+    return ((this.ended[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
+  }
+
   private job(index: number): BatchJobState {
     let job = this.jobs.get(index);
+    // A finished job's late events go to a record that is not kept.
+    if (!job && this.hasEnded(index)) return { index, server: undefined, phase: 'done', node: undefined, step: undefined, startedAt: undefined };
     if (!job) {
       job = { index, server: undefined, phase: 'waiting', node: undefined, step: undefined, startedAt: undefined };
       this.jobs.set(index, job);
@@ -126,9 +136,9 @@ export class BatchModel {
   }
 
   finished(index: number, ok: boolean): void {
-    const job = this.job(index);
-    if (job.phase === 'done' || job.phase === 'failed') return;
-    job.phase = ok ? 'done' : 'failed';
+    if (this.hasEnded(index)) return;
+    if (index >= 0 && index >> 3 < this.ended.length) this.ended[index >> 3] = (this.ended[index >> 3] ?? 0) | (1 << (index & 7));
+    this.jobs.delete(index);
     if (ok) this.done += 1;
     else this.failed += 1;
     this.firstFinishAt ??= this.now();
