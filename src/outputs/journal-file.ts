@@ -11,7 +11,7 @@
  * worse (a complete line that is not JSON) is an error that names the file and the line; the
  * file is left as it is.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PyrosError } from '../errors.ts';
@@ -90,7 +90,8 @@ export class JournalFile {
       const durable = this.durableWanted;
       this.durableWanted = false;
       try {
-        for (let offset = 0; offset < data.length; ) offset += (await this.handle.write(data, offset)).bytesWritten;
+        // A few hundred bytes into the page cache: at once, rather than through the thread pool.
+        for (let offset = 0; offset < data.length; ) offset += writeSync(this.handle.fd, data, offset);
         this.unsynced = true;
         if (durable) await this.sync();
         for (const waiter of waiters) waiter.resolve();

@@ -7,12 +7,22 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 const pattern = process.env.PYROS_KILL_AFTER_LINK;
 if (pattern) {
   const require = createRequire(import.meta.url);
-  const fs = require('node:fs/promises');
-  const link = fs.link;
   const matches = new RegExp(pattern);
-  fs.link = async function linkThenDie(from, to) {
-    await link(from, to);
+  const die = (to) => {
     if (matches.test(String(to))) process.kill(process.pid, 'SIGKILL');
+  };
+  // Files are linked either way (pyros links small files synchronously).
+  const fsPromises = require('node:fs/promises');
+  const link = fsPromises.link;
+  fsPromises.link = async function linkThenDie(from, to) {
+    await link(from, to);
+    die(to);
+  };
+  const fs = require('node:fs');
+  const linkSync = fs.linkSync;
+  fs.linkSync = function linkSyncThenDie(from, to) {
+    linkSync(from, to);
+    die(to);
   };
   syncBuiltinESMExports();
 }
