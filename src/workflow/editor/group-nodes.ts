@@ -28,7 +28,7 @@ export function groupNodeName(type: string): string | undefined {
   return prefix === undefined ? undefined : type.slice(prefix.length);
 }
 
-export function migrateGroupNodes(workflow: EditorWorkflow, defs: NodeDefinitions): MigratedGroupNodes {
+export function migrateGroupNodes(workflow: EditorWorkflow, defs: NodeDefinitions, loadedLastNodeId = 0): MigratedGroupNodes {
   const groupDefs = isObject(workflow.extra) && isObject(workflow.extra.groupNodes) ? workflow.extra.groupNodes : {};
   const nodes = workflow.nodes;
   const links = Array.isArray(workflow.links) ? workflow.links : [];
@@ -38,7 +38,7 @@ export function migrateGroupNodes(workflow: EditorWorkflow, defs: NodeDefinition
   });
   if (!hasGroupNodes) return { nodes, links, definitions: [], expansions: [] };
 
-  let lastId = lastNodeId(workflow);
+  let lastId = Math.max(loadedLastNodeId, lastNodeId(workflow));
   const renamed = new Map<string, string>();
   const definitions: SubgraphDefinition[] = [];
   const expansions: GroupNodeExpansion[] = [];

@@ -88,7 +88,8 @@ test('node classes the server lacks: one error listing each class, its nodes and
   assert.ok(error instanceof MissingNodeClassesError);
   assert.deepEqual(error.missing, [
     { classType: 'FancySampler', nodes: [{ id: '1', title: 'Sampler A' }, { id: '2' }], packages: ['comfyui-fancy'] },
-    { classType: 'OddLoader', nodes: [{ id: '3' }, { id: '7:3' }], packages: ['someone/odd-nodes'] },
+    // The inner node's id 3 is taken at the root, so the editor gives it the next free id, 8.
+    { classType: 'OddLoader', nodes: [{ id: '3' }, { id: '7:8' }], packages: ['someone/odd-nodes'] },
     { classType: 'Unlisted', nodes: [{ id: '4' }], packages: [] },
   ]);
   assert.match(error.message, /FancySampler: nodes 1 "Sampler A", 2 — provided by comfyui-fancy/);
