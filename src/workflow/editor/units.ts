@@ -155,7 +155,7 @@ export function classWidgetValues(node: EditorNode, layout: NodeLayout): WidgetV
  * The positions in `widgets_values` that hold widget values. Editors before 1.16 stored a value for
  * inputs marked forceInput; those are skipped when the count says so.
  */
-function storedPositions(values: unknown[], layout: NodeLayout): number[] {
+export function storedPositions(values: unknown[], layout: NodeLayout): number[] {
   const all = values.map((_, index) => index);
   if (!layout.forceInputSlots.includes(true) || layout.forceInputSlots.length !== values.length) return all;
   return all.filter((index) => !layout.forceInputSlots[index]);
