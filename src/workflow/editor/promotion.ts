@@ -30,11 +30,19 @@ export interface LinkTarget {
   input: EditorSlotInput;
 }
 
+/** Lookups that stay valid until a definition changes. */
+class Lookups {
+  readonly nodes = new WeakMap<SubgraphDefinition, Map<string, EditorNode>>();
+  readonly links = new WeakMap<SubgraphDefinition, Map<number, EditorLinkObject>>();
+  readonly hostInputs = new WeakMap<EditorNode, HostInput[]>();
+}
+
 export class Promotions {
   readonly #subgraphs: Map<string, SubgraphDefinition>;
   readonly #defs: NodeDefinitions;
   readonly #values = new WeakMap<EditorNode, Map<string, PromotedValue>>();
   readonly #classValues = new WeakMap<EditorNode, WidgetValues>();
+  #lookups = new Lookups();
 
   constructor(subgraphs: Map<string, SubgraphDefinition>, defs: NodeDefinitions) {
     this.#subgraphs = subgraphs;
@@ -45,16 +53,42 @@ export class Promotions {
     return isObject(node) && typeof node.type === 'string' ? this.#subgraphs.get(node.type) : undefined;
   }
 
+  /** Call after changing a definition's inputs, links or nodes. */
+  changed(): void {
+    this.#lookups = new Lookups();
+  }
+
   nodeIn(definition: SubgraphDefinition, id: unknown): EditorNode | undefined {
-    return (Array.isArray(definition.nodes) ? definition.nodes : []).find((node) => isObject(node) && String(node.id) === String(id));
+    let nodes = this.#lookups.nodes.get(definition);
+    if (!nodes) {
+      nodes = new Map();
+      for (const node of Array.isArray(definition.nodes) ? definition.nodes : []) if (isObject(node) && !nodes.has(String(node.id))) nodes.set(String(node.id), node);
+      this.#lookups.nodes.set(definition, nodes);
+    }
+    return nodes.get(String(id));
   }
 
   linkIn(definition: SubgraphDefinition, id: number): EditorLinkObject | undefined {
-    return (definition.links as EditorLinkObject[] | undefined)?.find((link) => isObject(link) && link.id === id);
+    let links = this.#lookups.links.get(definition);
+    if (!links) {
+      links = new Map();
+      for (const link of (definition.links as EditorLinkObject[] | undefined) ?? []) if (isObject(link) && !links.has(link.id)) links.set(link.id, link);
+      this.#lookups.links.set(definition, links);
+    }
+    return links.get(id);
   }
 
   /** The inputs an instance has: its definition's, each with the link saved under the same name. */
   hostInputs(host: EditorNode, open: readonly string[] = []): HostInput[] {
+    // Only the outermost answer is kept: one given inside a cycle is partial.
+    const cached = open.length === 0 ? this.#lookups.hostInputs.get(host) : undefined;
+    if (cached) return cached;
+    const inputs = this.#hostInputs(host, open);
+    if (open.length === 0) this.#lookups.hostInputs.set(host, inputs);
+    return inputs;
+  }
+
+  #hostInputs(host: EditorNode, open: readonly string[]): HostInput[] {
     const definition = this.definitionOf(host);
     if (!definition) return [];
     // A definition that contains itself promotes nothing through itself (it cannot be expanded anyway).

@@ -181,8 +181,8 @@ function createInput(promotions: Promotions, host: EditorNode, definition: Subgr
   const slot = widgetSlot(promotions, source, widget.name);
   if (!slot) return false;
   const name = uniqueName(entry.widget, slots(definition).map((input) => input.name));
-  addInput(definition, name, String(slot.type ?? '*'));
-  connect(definition, slots(definition).length - 1, source, slot);
+  addInput(promotions, definition, name, String(slot.type ?? '*'));
+  connect(promotions, definition, slots(definition).length - 1, source, slot);
   setValue(promotions, host, name, entry);
   return true;
 }
@@ -209,23 +209,26 @@ function savedInput(saved: EditorSlotInput[], name: string, type: unknown, widge
   return created;
 }
 
-function addInput(definition: SubgraphDefinition, name: string, type: string): void {
+function addInput(promotions: Promotions, definition: SubgraphDefinition, name: string, type: string): void {
   const inputs = Array.isArray(definition.inputs) ? definition.inputs : (definition.inputs = []);
   inputs.push({ name, type, linkIds: [] } as SubgraphSlot);
+  promotions.changed();
 }
 
 /** Links the definition input `index` to an inner node input, replacing the link the input had. */
-function connect(definition: SubgraphDefinition, index: number, node: EditorNode, input: EditorSlotInput): void {
-  if (typeof input.link === 'number') disconnect(definition, input.link);
+function connect(promotions: Promotions, definition: SubgraphDefinition, index: number, node: EditorNode, input: EditorSlotInput): void {
+  if (typeof input.link === 'number') disconnect(promotions, definition, input.link);
   const links = definition.links as EditorLinkObject[];
   const id = Math.max(0, ...links.map((link) => link.id)) + 1;
   const targetSlot = (Array.isArray(node.inputs) ? node.inputs : []).indexOf(input);
   links.push({ id, origin_id: Number(SUBGRAPH_INPUT_ID), origin_slot: index, target_id: node.id, target_slot: targetSlot, type: input.type });
   slots(definition)[index]!.linkIds = [...(slots(definition)[index]!.linkIds ?? []), id];
   input.link = id;
+  promotions.changed();
 }
 
-function disconnect(definition: SubgraphDefinition, linkId: number): void {
+function disconnect(promotions: Promotions, definition: SubgraphDefinition, linkId: number): void {
+  promotions.changed();
   const links = definition.links as EditorLinkObject[];
   const at = links.findIndex((link) => link.id === linkId);
   if (at === -1) return;
@@ -272,9 +275,9 @@ function bypassPrimitive(promotions: Promotions, host: EditorNode, definition: S
   }
   const title = typeof primitive.title === 'string' && primitive.title !== '' && primitive.title !== PRIMITIVE ? primitive.title : undefined;
   const name = uniqueName(title ?? cohort[0]!.widget, slots(definition).map((input) => input.name));
-  addInput(definition, name, type);
-  for (const linkId of [...(output.links ?? [])]) disconnect(definition, linkId);
-  for (const { node, input } of targets) connect(definition, slots(definition).length - 1, node, input);
+  addInput(promotions, definition, name, type);
+  for (const linkId of [...(output.links ?? [])]) disconnect(promotions, definition, linkId);
+  for (const { node, input } of targets) connect(promotions, definition, slots(definition).length - 1, node, input);
   const valued = cohort.find((entry) => !entry.hole);
   if (valued) setValue(promotions, host, name, valued);
   primitive.properties = { ...(isObject(primitive.properties) ? primitive.properties : {}), [BYPASS_MARKER]: name };
