@@ -82,6 +82,7 @@ export class Job extends EventEmitter<JobEvents> {
   private announced = false;
   private warnings: PromptWarning[] = [];
   private currentNode: NodeRef | undefined;
+  private lastOverall: { done: number; total: number } | undefined;
   private succeeded = false;
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
@@ -146,7 +147,7 @@ export class Job extends EventEmitter<JobEvents> {
   async cancel(): Promise<void> {
     if (this.isOver()) return;
     this.cancelRequested = true;
-    if (this.state.phase === 'preparing' || this.state.phase === 'submitting') return; // handled once the server has it
+    if (this.state.phase === 'preparing' || this.state.phase === 'submitting') return; // not submitted, or handled once the server has it
     if (this.cancelSent) return;
     this.cancelSent = true;
     try {
@@ -211,6 +212,11 @@ export class Job extends EventEmitter<JobEvents> {
         this.enter({ phase: 'queued' });
         void this.checkOverHttp({ found: true });
       } else {
+        // Cancelled while its files were uploading: the server never sees it.
+        if (this.cancelRequested) {
+          this.submissionState = 'not-sent';
+          throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
+        }
         await Promise.race([this.submit(), deadline]);
       }
       this.startWatchdog();
@@ -279,8 +285,9 @@ export class Job extends EventEmitter<JobEvents> {
     if (this.announced) return;
     this.announced = true;
     this.warnings = warnings;
-    this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
+    // Queued first: a listener of `submitted` sees the job where the server has put it.
     if (this.state.phase === 'submitting') this.enter({ phase: 'queued' });
+    this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
     const early = this.early ?? [];
     this.early = undefined;
     for (const handle of early) handle();
@@ -422,8 +429,11 @@ export class Job extends EventEmitter<JobEvents> {
 
   private emitOverall(): void {
     const total = Object.keys(this.graph).length;
-    const done = new Set([...this.cached, ...this.finishedNodes].filter((id) => this.graph[id])).size;
-    this.emit('overall', { done: Math.min(done, total), total });
+    const done = Math.min(new Set([...this.cached, ...this.finishedNodes].filter((id) => this.graph[id])).size, total);
+    // A node's end is told twice (progress_state, then the next `executing`): one event per count.
+    if (this.lastOverall?.done === done && this.lastOverall.total === total) return;
+    this.lastOverall = { done, total };
+    this.emit('overall', { done, total });
   }
 
   private warningsOf(nodeErrors: Record<string, unknown>): PromptWarning[] {
