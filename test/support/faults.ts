@@ -38,6 +38,9 @@ export interface FaultSim {
   readonly logs: string[];
   /** Restarts the server on the same port and data folder: files stay, queue and history are gone. */
   restart(options?: { downMs?: number }): Promise<void>;
+  /** Stops answering, like a hung process (see SimServer.freeze); `thaw()` answers again. */
+  freeze(): void;
+  thaw(): void;
   /** Stops the server (the port stays free until `start()`). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -94,6 +97,8 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     logs,
     stop,
     start,
+    freeze: () => sim?.freeze(),
+    thaw: () => sim?.thaw(),
     async restart(restartOptions = {}) {
       await stop();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
