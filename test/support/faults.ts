@@ -70,7 +70,9 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     onNodeStart: (node) => state.hooks.onNodeStart?.(node),
     onNodeOutput: (node) => state.hooks.onNodeOutput?.(node),
   };
-  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir, hooks: wrapper, log });
+  // A folder of its own (not the simulator's, which it removes when it stops): files outlive a restart.
+  const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'pyros-fault-sim-')) : undefined;
+  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir ?? ownDir, hooks: wrapper, log });
   const port = first.port;
   const dataDir = first.dataDir;
   let sim: SimServer | undefined = first;
@@ -106,6 +108,7 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     },
     async close() {
       await stop();
+      if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
   };
 }
