@@ -306,8 +306,8 @@ export function assertVariables(job: SavedJob, template: string): void {
 
 /**
  * `pyros fetch ID` of every job writes what the run wrote: the same files (byte for byte) and the
- * same sidecars, saved_at and timings aside (and each file's own name, which may differ where the
- * run's folder already had one).
+ * same sidecars, saved_at and timings aside (and each file's own name where the run's folder
+ * already had one by the server's name).
  */
 export async function assertFetchMatches(matrix: Matrix, tag: string, jobs: SavedJob[], servers: FaultSim[]): Promise<void> {
   for (const [index, job] of jobs.entries()) {
@@ -322,7 +322,9 @@ export async function assertFetchMatches(matrix: Matrix, tag: string, jobs: Save
       assert.ok(twin, `fetch saved ${meta.output.filename} of prompt ${job.promptId}`);
       assert.ok((await readFile(join(out, twin.file))).equals(await readFile(join(runDir, meta.file))));
       assert.equal(await readFile(join(out, basename(twin.file, '.png') + '.txt'), 'utf8'), await readFile(join(runDir, basename(meta.file, '.png') + '.txt'), 'utf8'));
-      const comparable = ({ saved_at: _s, timings: _t, file: _f, ...rest }: Record<string, any>): Record<string, any> => rest;
+      // `file` is each copy's own name: the same, unless the run's folder already had that name.
+      const renamed = meta.file !== meta.output.filename;
+      const comparable = ({ saved_at: _s, timings: _t, file, ...rest }: Record<string, any>): Record<string, any> => (renamed ? rest : { file, ...rest });
       assert.deepEqual(comparable(twin), comparable(meta), `the sidecars of ${meta.output.filename} from the run and from fetch`);
     }
   }

@@ -17,8 +17,12 @@
  *                                                             server
  *   --open / --show    xdg-open; drawn   refused, exit 2      one job over the      xdg-open (last
  *                      in a terminal                          pool: opened, drawn   image); note
- *   --header, --json,  every case        every case           every case            every case
- *   --output
+ *   --json             main, retry,      main, retry,         main, retry,          main, timeout
+ *                      timeout           timeout              timeout
+ *   --header, --output every case (every request and WebSocket upgrade carries the header)
+ *
+ * "main" is one run with every option at once. Each case ends with the same checks: the files are
+ * the server's, byte for byte, and their sidecars hold what the server ran (savedJobs).
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
