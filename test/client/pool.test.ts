@@ -265,8 +265,11 @@ describe('Pool (direct)', () => {
     // Told where to look, it looks there only.
     const pinned = await followers.follow(finished, { server: b.url }).result;
     assert.equal(pinned.server, b.url);
+    // Known nowhere: the error says so of every server asked, not of the first one alone.
     const nowhere = await failure(followers.follow('00000000-0000-4000-8000-0000000000ff'));
-    assert.deepEqual([nowhere.kind, nowhere.reason], ['lost', 'unknown']);
+    assert.deepEqual([nowhere.kind, nowhere.reason, nowhere.fields.promptId], ['lost', 'unknown', '00000000-0000-4000-8000-0000000000ff']);
+    assert.deepEqual(nowhere.fields.servers?.map((entry) => entry.server), trio.map((sim) => sim.url));
+    for (const sim of trio) assert.ok(nowhere.message.includes(sim.url), nowhere.message);
     const stranger = await failure(followers.follow(finished, { server: 'http://127.0.0.1:1' }));
     assert.deepEqual([stranger.kind, stranger.reason], ['usage', 'not-in-pool']);
   });
