@@ -11,8 +11,9 @@
  *                      N+
  *   --set, =@FILE,     main              main                 main (once per        main
  *   --input                                                   server)
- *   --retry            restart           restart (2 jobs)     restart (moved or     restart
- *                                                             resubmitted)
+ *   --retry            restart           restart (2 jobs)     restart: moved to     restart
+ *                                                             the other server, or
+ *                                                             resubmitted when none
  *   --timeout          exit 8            exit 8, both         exit 8, each on its   exit 8
  *                                                             server
  *   --open / --show    xdg-open; drawn   refused, exit 2      one job over the      xdg-open (last
@@ -53,6 +54,7 @@ import {
   type Matrix,
   type SavedJob,
 } from './matrix-support.ts';
+import { closedPort } from '../support/cli.ts';
 import type { FaultSim } from '../support/faults.ts';
 
 type Event = Record<string, any>;
@@ -366,6 +368,29 @@ describe('the option matrix', () => {
       assert.deepEqual(jobs.map((job) => job.seed), [7, 7]);
       assert.ok(!jobs.some((job) => job.promptId === lost));
       assert.equal(await history(victim, lost), undefined);
+      assertAllTagged(matrix);
+    });
+
+    it('--retry resubmits a lost prompt when no other server of the pool is up', async () => {
+      const [a] = matrix.sims;
+      const dead = `http://127.0.0.1:${await closedPort()}`;
+      const hold = holdFirstSamplerUntilRestart([a]);
+      const running = pyros(matrix, 'pool-retry-alone', [...base(), ...servers(a), '--server', dead, '--seed', '8', '--retry', '1', '--json']);
+      await hold.reached;
+      const lost = await hold.restart();
+      a.hooks = {};
+      const run = await running;
+      assert.equal(run.code, 0, run.stderr);
+      const events = (assertEventStream(run, { everyEvent: true }).get(1) ?? []) as Event[];
+      assert.deepEqual(events.filter((e) => e.event === 'job').map((e) => [e.server, e.attempt]), [
+        [a.url, 1],
+        [a.url, 1],
+      ]);
+      const retry = events.find((e) => e.kind === 'retry');
+      assert.deepEqual([retry?.prompt_id, retry?.reason], [lost, 'the server lost the prompt']);
+      const [job] = await savedJobs(matrix, run.out);
+      assert.deepEqual([job?.server, job?.seed], [a.url, 8]);
+      assert.equal(traffic(matrix, run.tag)[0]?.posts('/prompt'), 2);
       assertAllTagged(matrix);
     });
 
