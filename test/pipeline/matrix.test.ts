@@ -18,7 +18,7 @@
  *                                                             server
  *   --open / --show    xdg-open; drawn   refused, exit 2      one job over the      xdg-open (last
  *                      in a terminal                          pool: opened, drawn   image); note
- *   --json             main, retry,      main, retry,         main, retry,          main, timeout
+ *   --json             main, retry,      main, retry,         main, retry, moved,   main, timeout
  *                      timeout           timeout              timeout
  *   --header, --output every case (every request and WebSocket upgrade carries the header)
  *
@@ -369,6 +369,38 @@ describe('the option matrix', () => {
       assert.ok(!jobs.some((job) => job.promptId === lost));
       assert.equal(await history(victim, lost), undefined);
       assertAllTagged(matrix);
+    });
+
+    it('one job over the pool, moved off a server that restarts: the move is told, in --json and in words', async () => {
+      const pair = matrix.sims.slice(0, 2);
+      for (const json of [true, false]) {
+        resetSims(matrix);
+        const hold = holdFirstSamplerUntilRestart(pair);
+        const running = pyros(matrix, `pool-moved-${json ? 'json' : 'human'}`, [...base(), ...servers(...pair), '--seed', '12', ...(json ? ['--json'] : [])]);
+        const victim = await hold.reached;
+        const lost = await hold.restart();
+        for (const sim of pair) sim.hooks = {};
+        const run = await running;
+        assert.equal(run.code, 0, run.stderr);
+        const [job] = await savedJobs(matrix, run.out);
+        const other = pair.find((sim) => sim !== victim) as FaultSim;
+        assert.deepEqual([job?.server, job?.seed], [other.url, 12]);
+        if (json) {
+          const events = assertEventStream(run, { everyEvent: true }).get(1) as Event[];
+          const moved = events.find((e) => e.event === 'moved');
+          assert.deepEqual([moved?.prompt_id, moved?.server], [lost, victim.url]);
+          // Why: the server went down, or it no longer knew the prompt (whichever was noticed first).
+          assert.match(moved?.reason, /server down|no longer knows prompt/);
+          assert.deepEqual(events.filter((e) => e.event === 'job').map((e) => [e.server, e.attempt]), [
+            [victim.url, 1],
+            [other.url, 2],
+          ]);
+        } else {
+          assert.match(run.stderr, new RegExp(`moved off ${victim.url} \\(prompt ${lost}\\): (server down|The server no longer knows prompt)`));
+          assert.ok(run.stderr.indexOf(`prompt ${lost}`) < run.stderr.indexOf(`prompt ${job?.promptId}`));
+        }
+        assertAllTagged(matrix);
+      }
     });
 
     it('--retry resubmits a lost prompt when no other server of the pool is up', async () => {
