@@ -19,7 +19,7 @@ import { png } from '../gallery/fixtures/outputs.ts';
 
 const FAST = { quietCheckMs: 300, pingIntervalMs: 1_000 } as const;
 
-/** Rejects unless the job fails; returns its error. */
+/** The error the job failed with (the test fails if it succeeded or failed otherwise than with a PyrosError). */
 async function failure(job: Pick<Job, 'result'>): Promise<PyrosError> {
   const error = await job.result.then(
     () => undefined,
