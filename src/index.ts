@@ -9,7 +9,7 @@ export { UpgradeRefusedError } from './client/socket.ts';
 export type { ImageMime } from './client/binary.ts';
 export type { OutputItem } from './client/messages.ts';
 export type { Endpoint, EndpointOptions } from './client/endpoint.ts';
-export { ExecutionError, InterruptedError } from './client/job-errors.ts';
+export { ExecutionError, InterruptedError, JobTimeoutError } from './client/job-errors.ts';
 export type { ApiNode, ApiWorkflow, NodeRef, OutputRef, TextOutput } from './client/types.ts';
 export { saveJobOutputs, savePartialOutputs, type SaveProgress } from './outputs/save-job.ts';
 export type { SaveContext, SavedFile } from './outputs/save.ts';

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Client } from '../../src/client/client.ts';
 import type { Job, JobPhase } from '../../src/client/job.ts';
+import { JobTimeoutError } from '../../src/client/job-errors.ts';
 import type { UploadedInput } from '../../src/client/uploads.ts';
 import { isPyrosError, type PyrosError } from '../../src/errors.ts';
 import { closedPort } from '../support/cli.ts';
-import { gate, holdNode, isQueued, startFaultSim, submitAsOtherClient, tinyWorkflow, waitForHistory, type FaultSim } from '../support/faults.ts';
+import { combine, gate, holdNode, isQueued, openOnInterrupt, startFaultSim, submitAsOtherClient, tinyWorkflow, twoOutputWorkflow, waitForHistory, type FaultSim } from '../support/faults.ts';
 import { until } from '../support/wait.ts';
 import { png } from '../gallery/fixtures/outputs.ts';
 
@@ -178,6 +179,26 @@ describe('Job', () => {
     for (let i = 1; i < counts.length; i++) assert.ok((counts[i] as number) > (counts[i - 1] as number), `overall went ${counts.join(', ')}`);
   });
 
+  it('past its time limit: cancelled on the server, and what it had produced is in the error', async () => {
+    const interrupted = gate();
+    const reached = gate();
+    // The second sampler runs until the server is told to stop; the first output is saved by then.
+    sim.hooks = combine(holdNode('10', interrupted, reached), openOnInterrupt(sim, interrupted));
+    const job = client().run(twoOutputWorkflow({ steps: 2 }), { timeoutMs: 300 });
+    await reached.wait();
+    const error = await failure(job);
+    assert.ok(error instanceof JobTimeoutError, String(error));
+    assert.deepEqual([error.kind, error.reason, error.fields.limitMs, error.fields.promptId], ['timeout', 'job', 300, job.promptId]);
+    assert.ok(sim.logs.includes(`Interrupting prompt ${job.promptId}`));
+    const status = await waitForHistory(sim, job.promptId);
+    assert.ok(status.messages?.some(([name]) => name === 'execution_interrupted'));
+    assert.deepEqual(
+      error.outputs.map((output) => [output.nodeId, output.item.filename.replace(/_\d+_/, '_N_')]),
+      [['9', 'first_N_.png']],
+    );
+    assert.equal(job.phase, 'done');
+  });
+
   describe('follow', () => {
     it('follows a queued prompt by id: submitted with its number, queued, then the same result as its submitter', async () => {
       // The other client's prompts: the first one runs, the second waits; each is held at its sampler.
@@ -208,7 +229,8 @@ describe('Job', () => {
       assert.equal(job.phase, 'running');
       held[1]?.open();
       const result = await job.result;
-      assert.deepEqual(events.slice(0, 3), [`submitted ${second} number`, 'queued 1', 'started']);
+      // (The place in the queue is told again at each check while it waits: the same event, repeated.)
+      assert.deepEqual([...new Set(events)], [`submitted ${second} number`, 'queued 1', 'started']);
       assert.equal(result.promptId, second);
       assert.deepEqual(result.seeds, [{ nodeId: '3', input: 'seed', value: 11 }]);
       assert.equal(result.workflow['3']?.inputs.seed, 11);

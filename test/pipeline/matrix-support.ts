@@ -181,6 +181,25 @@ export function assertAllTagged(matrix: Matrix): void {
   }
 }
 
+/**
+ * What a job that failed on its server left in `dir`: every output its history lists (those it
+ * produced before it was stopped), byte for byte, with sidecars naming the prompt. Returns how many.
+ */
+export async function assertKeptOutputs(matrix: Matrix, dir: string, sim: FaultSim, promptId: string): Promise<number> {
+  const entry = await history(sim, promptId);
+  const listed = Object.entries(entry?.outputs ?? {}).flatMap(([nodeId, output]) => (output.images ?? []).map((image) => ({ nodeId, image })));
+  const sidecars = existsSync(dir) ? [...(await readSidecars(dir)).values()].filter((meta) => meta.prompt_id === promptId) : [];
+  assert.equal(sidecars.length, listed.length, `prompt ${promptId}: every output it had produced is kept`);
+  for (const { nodeId, image } of listed) {
+    const meta = sidecars.find((candidate) => candidate.node_id === nodeId && candidate.output.filename === image.filename);
+    assert.ok(meta, `${image.filename} of prompt ${promptId} was saved`);
+    assert.equal(meta.server, sim.url);
+    assert.equal(meta.workflow_file, matrix.flow);
+    assert.ok((await readFile(join(dir, meta.file))).equals(await readFile(join(sim.dataDir, 'output', image.subfolder, image.filename))));
+  }
+  return listed.length;
+}
+
 /** The job was cancelled on its server: interrupted there (and logged so), or deleted from its queue. */
 export async function assertCancelledOnServer(sim: FaultSim, promptId: string): Promise<'interrupted' | 'deleted'> {
   await untilAsync(async () => !(await queued(sim, promptId)), undefined, `prompt ${promptId} to leave the queue`);

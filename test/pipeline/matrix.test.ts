@@ -34,6 +34,7 @@ import { until, untilAsync } from '../support/wait.ts';
 import {
   assertAllTagged,
   assertCancelledOnServer,
+  assertKeptOutputs,
   assertFetchMatches,
   assertUploaded,
   assertVariables,
@@ -155,7 +156,7 @@ describe('the option matrix', () => {
     return sorted;
   }
 
-  /** The checks of a run whose jobs all went past --timeout: exit 8, each cancelled on its server. */
+  /** The checks of a run whose jobs all went past --timeout: exit 8, each cancelled on its server, what it had made kept. */
   async function checkTimedOut(run: CaseRun, expect: { jobs: number; everyEvent: boolean }): Promise<Event[]> {
     assert.equal(run.code, 8, run.stderr);
     const byJob = assertEventStream(run, { everyEvent: expect.everyEvent });
@@ -166,7 +167,11 @@ describe('the option matrix', () => {
       const job = list.filter((e) => e.event === 'job').at(-1) as Event;
       dispatched.push(job);
       assert.equal(list.filter((e) => e.event === 'job').length, 1, 'never moved nor resubmitted');
-      ways.push(await assertCancelledOnServer(simOf(matrix, job.server), job.prompt_id));
+      const way = await assertCancelledOnServer(simOf(matrix, job.server), job.prompt_id);
+      ways.push(way);
+      // The loaders' branch ran before the sampler: its image is kept.
+      const kept = await assertKeptOutputs(matrix, run.out, simOf(matrix, job.server), job.prompt_id);
+      if (way === 'interrupted') assert.equal(kept, 1, `prompt ${job.prompt_id} had saved the masked image before it was stopped`);
     }
     assert.ok(ways.includes('interrupted'), `a running job was interrupted (${ways.join(', ')})`);
     const pngs = existsSync(run.out) ? (await readdir(run.out)).filter((name) => name.startsWith('matrix_')) : [];
