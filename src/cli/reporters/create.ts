@@ -20,7 +20,8 @@ export function parsePreviewMode(value: string | undefined): PreviewMode {
  */
 export async function createReporter(flags: CommonFlags & { preview?: string; show?: boolean }, secrets: readonly string[]): Promise<Reporter> {
   const verbose = Boolean(flags.verbose);
-  if (flags.json) return new JsonReporter({ secrets, verbose });
+  // One job, told like every job of a batch: its number, and its server once it has one.
+  if (flags.json) return new JsonReporter({ secrets, verbose, extra: { job: 1, server: null } });
   const stream = process.stderr;
   const color = flags.color !== false;
   const previewMode = parsePreviewMode(flags.preview);

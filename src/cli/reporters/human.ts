@@ -55,6 +55,10 @@ export class HumanReporter implements Reporter {
     this.note(`prompt ${info.promptId}`);
   }
 
+  moved(info: { from: string; promptId: string; reason: string }): void {
+    this.note(`moved off ${info.from} (prompt ${info.promptId}): ${info.reason}`);
+  }
+
   follow(job: JobSource): void {
     this.active = true;
     this.options.display.attach(job);
