@@ -92,6 +92,8 @@ export class Job extends EventEmitter<JobEvents> {
   private cancelRequested = false;
   /** The server was asked to stop the prompt (once is enough). */
   private cancelSent = false;
+  /** The last place in the queue told (`queued` is emitted when it changes). */
+  private lastPlace: string | undefined;
   private timedOut: JobTimeoutError | undefined;
   private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
@@ -552,7 +554,11 @@ export class Job extends EventEmitter<JobEvents> {
     }
     if (this.state.phase === 'queued') {
       const ahead = queue.pending.filter((entry) => entry.number < mine.number).length;
-      this.emit('queued', { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length });
+      const place = { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length };
+      // A quiet check that finds the queue as it was tells nothing new.
+      const key = JSON.stringify(place);
+      if (key !== this.lastPlace) this.emit('queued', place);
+      this.lastPlace = key;
     }
     return true;
   }

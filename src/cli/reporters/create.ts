@@ -27,7 +27,9 @@ export async function createReporter(flags: CommonFlags & { preview?: string; sh
   const previewMode = parsePreviewMode(flags.preview);
   if (chooseDisplayMode({ isTTY: stream.isTTY, color }) === 'plain') {
     const { createPlainDisplay } = await import('../../ui/plain.ts');
-    return new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
+    const reporter = new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
+    if (flags.show) reporter.note('--show: the image is not drawn: the output is plain text (stderr is not a terminal, or --no-color, NO_COLOR or TERM=dumb)');
+    return reporter;
   }
   const { createDisplay, detectPreview, showImage } = await import('../../ui/index.ts');
   const wantsImages = stream.isTTY && (previewMode !== 'off' || flags.show);
