@@ -1,15 +1,19 @@
 /** pyros as a library: drive ComfyUI from TypeScript. No terminal code is reachable from here. */
 export { Client, type ClientOptions } from './client/client.ts';
 export { Pool, PoolJob, type PoolOptions, type PoolEvents, type PoolJobEvents, type PoolJobResult, type PoolAttempt, type PoolServerInfo, type ServerState } from './client/pool.ts';
-export { Job, type JobEvents, type JobOptions, type JobResult, type PromptWarning, type QueuePosition, type Submission } from './client/job.ts';
-export { ComfyApi, PromptRejectedError, type PromptRequest, type QueueEntry, type QueueState } from './client/api.ts';
-export { ComfySocket, UpgradeRefusedError, backoffDelay, type SocketEvents, type SocketOptions } from './client/socket.ts';
-export { decodeBinaryFrame, type BinaryFrame, type ImageMime, type PreviewMetadata } from './client/binary.ts';
-export { parseServerMessage, type ServerMessage, type OutputItem } from './client/messages.ts';
-export { parseEndpoint, maskSecrets, DEFAULT_SERVER, type Endpoint, type EndpointOptions } from './client/endpoint.ts';
-export { ExecutionError, InterruptedError } from './client/job-errors.ts';
+export { Job, type JobEvents, type JobOptions, type JobPhase, type JobResult, type JobTimings, type PromptWarning, type QueuePosition, type SeedValue, type Submission } from './client/job.ts';
+export type { InputUpload, UploadedInput } from './client/uploads.ts';
+/** `client.api`: the server's HTTP routes (queue, history, view, upload …). */
+export { PromptRejectedError, type ComfyApi, type PromptRequest, type QueueEntry, type QueueState } from './client/api.ts';
+export { UpgradeRefusedError } from './client/socket.ts';
+export type { ImageMime } from './client/binary.ts';
+export type { OutputItem } from './client/messages.ts';
+export type { Endpoint, EndpointOptions } from './client/endpoint.ts';
+export { ExecutionError, InterruptedError, JobTimeoutError } from './client/job-errors.ts';
 export type { NodeRef, OutputRef, TextOutput } from './client/types.ts';
 export type { ApiNode, ApiWorkflow } from './workflow/types.ts';
+export { saveJobOutputs, savePartialOutputs, type SaveProgress } from './outputs/save-job.ts';
+export type { SaveContext, SavedFile } from './outputs/save.ts';
 export { PyrosError, isPyrosError, type ErrorKind, type ErrorReason, type ErrorReasons, type ErrorFields, type ErrorNode } from './errors.ts';
 export {
   loadWorkflow,

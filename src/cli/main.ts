@@ -115,7 +115,7 @@ ${EXIT_CODE_HELP}
   connectionOptions(
     program
       .command('fetch')
-      .description('download the outputs of a prompt that already ran (resume after a crash or Ctrl-C)')
+      .description('follow a prompt by its id and save its outputs with the sidecars the run would have written')
       .argument('<prompt-id>', 'the prompt id that `pyros run` printed')
       .option('-o, --output <dir>', 'folder for the outputs (default ./images)')
       .option('--no-wait', 'fail instead of waiting when the prompt is still queued or running'),

@@ -1,5 +1,5 @@
 /** Typed failures of one job, each carrying what a person needs to understand and act on it. */
-import { PyrosError, type ErrorNode } from '../errors.ts';
+import { PyrosError, type ErrorFields, type ErrorNode } from '../errors.ts';
 import type { NodeRef, OutputRef } from './types.ts';
 
 /** Outputs the server produced before the job failed; saving them means nothing is lost. */
@@ -57,6 +57,19 @@ export class InterruptedError extends PyrosError implements PartialOutputs {
   }
 }
 
+/** The job's own time limit was reached; `outputs` are the files the server had produced by then. */
+export class JobTimeoutError extends PyrosError implements PartialOutputs {
+  readonly promptId: string;
+  /** Filled in when the job ends (the server is told to stop first). */
+  readonly outputs: OutputRef[] = [];
+
+  constructor(message: string, init: { reason: 'job' | 'job-not-accepted'; fields: ErrorFields; promptId: string }) {
+    super('timeout', message, { reason: init.reason, fields: init.fields });
+    this.name = 'JobTimeoutError';
+    this.promptId = init.promptId;
+  }
+}
+
 export function partialOutputsOf(error: unknown): OutputRef[] {
-  return error instanceof ExecutionError || error instanceof InterruptedError ? error.outputs : [];
+  return error instanceof ExecutionError || error instanceof InterruptedError || error instanceof JobTimeoutError ? error.outputs : [];
 }

@@ -23,13 +23,13 @@ import { seedValues } from '../workflow/seed-values.ts';
 import type { ComfyApi, QueueState } from './api.ts';
 import type { BinaryFrame } from './binary.ts';
 import { timingsFromHistory } from './history-times.ts';
-import { InterruptedError } from './job-errors.ts';
+import { InterruptedError, JobTimeoutError } from './job-errors.ts';
 import type { JobContext, JobEvents, JobOptions, JobResult, PromptWarning, Submission } from './job-types.ts';
 import { judgeRun } from './job-verdict.ts';
 import { answerWasLost, lookUpPrompt } from './lost-answer.ts';
 import type { MessageData, ServerMessage } from './messages.ts';
 import { nodeRef } from './node-names.ts';
-import { mergeOutputs, outputsOfExecuted } from './outputs.ts';
+import { collectOutputs, mergeOutputs, outputsOfExecuted } from './outputs.ts';
 import type { HistoryEntry } from './schemas-http.ts';
 import { RelayingEmitter } from './relay.ts';
 import type { ComfySocket, PromptWatcher } from './socket.ts';
@@ -85,13 +85,16 @@ export class Job extends RelayingEmitter<JobEvents> {
   private announced = false;
   private warnings: PromptWarning[] = [];
   private currentNode: NodeRef | undefined;
+  private lastOverall: { done: number; total: number } | undefined;
   private succeeded = false;
   private interruptedAt: NodeRef | undefined | null = null;
   private lastError: MessageData<'execution_error'> | undefined;
   private cancelRequested = false;
   /** The server was asked to stop the prompt (once is enough). */
   private cancelSent = false;
-  private timedOut: PyrosError | undefined;
+  /** The last place in the queue told (`queued` is emitted when it changes). */
+  private lastPlace: string | undefined;
+  private timedOut: JobTimeoutError | undefined;
   private submissionState: Submission = 'pending';
   private readonly cached = new Set<string>();
   private readonly finishedNodes = new Set<string>();
@@ -151,7 +154,7 @@ export class Job extends RelayingEmitter<JobEvents> {
   async cancel(): Promise<void> {
     if (this.isOver()) return;
     this.cancelRequested = true;
-    if (this.state.phase === 'preparing' || this.state.phase === 'submitting') return; // handled once the server has it
+    if (this.state.phase === 'preparing' || this.state.phase === 'submitting') return; // not submitted, or handled once the server has it
     if (this.cancelSent) return;
     this.cancelSent = true;
     try {
@@ -217,12 +220,22 @@ export class Job extends RelayingEmitter<JobEvents> {
         this.enter({ phase: 'queued' });
         void this.checkOverHttp({ found: true });
       } else {
+        // Cancelled while its files were uploading: the server never sees it.
+        if (this.cancelRequested) {
+          this.submissionState = 'not-sent';
+          throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
+        }
         await inTime(this.submit());
       }
       this.startWatchdog();
       if (this.cancelRequested) void this.cancel();
       const ending = await this.ended;
-      if (this.timedOut) throw this.timedOut;
+      if (this.timedOut) {
+        // What the server had produced before it was stopped is the job's to keep.
+        const stopped = ending.error || ending.cancelledPending ? undefined : (ending.history ?? (await this.waitForHistory().catch(() => undefined)));
+        mergeOutputs(this.timedOut.outputs, [...(stopped ? collectOutputs(stopped).outputs : []), ...this.seenOutputs]);
+        throw this.timedOut;
+      }
       if (ending.error) throw ending.error;
       if (ending.cancelledPending) throw new InterruptedError({ promptId: this.promptId, outputs: [], byUser: true });
       const history = ending.history ?? (await this.waitForHistory());
@@ -341,8 +354,9 @@ export class Job extends RelayingEmitter<JobEvents> {
     this.announced = true;
     this.warnings = warnings;
     this.watchOwnPrompt?.();
-    this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
+    // Queued first: a listener of `submitted` sees the job where the server has put it.
     if (this.state.phase === 'submitting') this.enter({ phase: 'queued' });
+    this.emit('submitted', { promptId: this.promptId, number: this.number, warnings });
     const early = this.early ?? [];
     this.early = undefined;
     for (const handle of early) handle();
@@ -494,7 +508,11 @@ export class Job extends RelayingEmitter<JobEvents> {
     let done = 0;
     for (const id of this.cached) if (this.graph[id]) done += 1;
     for (const id of this.finishedNodes) if (this.graph[id] && !this.cached.has(id)) done += 1;
-    this.emit('overall', { done: Math.min(done, total), total });
+    done = Math.min(done, total);
+    // A node's end is told twice (progress_state, then the next `executing`): one event per count.
+    if (this.lastOverall?.done === done && this.lastOverall.total === total) return;
+    this.lastOverall = { done, total };
+    this.emit('overall', { done, total });
   }
 
   private warningsOf(nodeErrors: Record<string, unknown>): PromptWarning[] {
@@ -550,7 +568,11 @@ export class Job extends RelayingEmitter<JobEvents> {
     }
     if (this.state.phase === 'queued') {
       const ahead = queue.pending.filter((entry) => entry.number < mine.number).length;
-      this.emit('queued', { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length });
+      const place = { position: ahead + 1, ahead: ahead + queue.running.length, pending: queue.pending.length, running: queue.running.length };
+      // A quiet check that finds the queue as it was tells nothing new.
+      const key = JSON.stringify(place);
+      if (key !== this.lastPlace) this.emit('queued', place);
+      this.lastPlace = key;
     }
     return true;
   }
@@ -584,7 +606,8 @@ export class Job extends RelayingEmitter<JobEvents> {
 
   /**
    * The overall limit, from the start: before the server has the prompt it ends the job at once;
-   * afterwards it cancels the prompt on the server (briefly waiting for that), then ends the job.
+   * afterwards it cancels the prompt on the server (briefly waiting for the run to stop there), then
+   * ends the job with what the run had produced.
    */
   private startDeadline(): Promise<never> | undefined {
     const limit = this.options.timeoutMs;
@@ -596,10 +619,9 @@ export class Job extends RelayingEmitter<JobEvents> {
     deadline.catch(() => undefined);
     const timeout = setTimeout(() => {
       const accepted = this.submissionState === 'accepted';
-      const error = new PyrosError(
-        'timeout',
+      const error = new JobTimeoutError(
         accepted ? `The job did not finish within ${formatSeconds(limit)}; it was cancelled on the server.` : `The job did not finish within ${formatSeconds(limit)}: the server did not accept it in that time.`,
-        { reason: accepted ? 'job' : 'job-not-accepted', fields: { ...this.errorFields(), limitMs: limit } },
+        { reason: accepted ? 'job' : 'job-not-accepted', fields: { ...this.errorFields(), limitMs: limit }, promptId: this.promptId },
       );
       this.timedOut = error;
       this.cancelRequested = true;
@@ -607,8 +629,12 @@ export class Job extends RelayingEmitter<JobEvents> {
         fail(error);
         return;
       }
-      // Tell the server before giving up (a process that exits right after would cut the request), but not for long.
-      const told = this.cancelOnServer().catch((cause: Error) => this.emit('debug', `cancel after the timeout failed: ${cause.message}`));
+      // Tell the server before giving up (a process that exits right after would cut the request), and
+      // let the run end there, so that what it had produced is known and kept; but not for long.
+      const told = this.cancelOnServer().then(
+        () => this.ended,
+        (cause: Error) => this.emit('debug', `cancel after the timeout failed: ${cause.message}`),
+      );
       const grace = new Promise((resolve) => setTimeout(resolve, CANCEL_GRACE_MS).unref());
       void Promise.race([told, grace]).then(() => this.end({ error }));
     }, limit);

@@ -382,23 +382,38 @@ export class Pool extends EventEmitter<PoolEvents> {
       return;
     }
     let found = candidates.length === 1 ? first : undefined;
+    let unknownTo = 0;
     for (const member of found ? [] : candidates) {
-      if (await knows(member, promptId)) {
+      const known = await knows(member, promptId);
+      if (known) {
         found = member;
         break;
       }
+      if (known === false) unknownTo += 1;
+    }
+    if (!found && unknownTo === candidates.length) {
+      // Every server answered, and none has it: say so of them all, not of the first alone.
+      const servers = candidates.map((member) => ({ server: member.display, reason: 'not in its history nor in its queue' }));
+      job.fail(
+        new PyrosError('lost', `No server of the pool knows prompt ${promptId} (asked ${servers.map((entry) => entry.server).join(', ')}): it is neither in their history nor in their queues.`, {
+          reason: 'unknown',
+          fields: { promptId, servers },
+        }),
+      );
+      return;
     }
     job.pinnedTo = found ?? first;
     this.queue(job);
   }
 }
 
-async function knows(member: Member, promptId: string): Promise<boolean> {
+/** Whether the server has the prompt (queued, running or finished); undefined when it did not answer. */
+async function knows(member: Member, promptId: string): Promise<boolean | undefined> {
   try {
     if (await member.client.api.history(promptId)) return true;
     const queue = await member.client.api.queue();
     return [...queue.pending, ...queue.running].some((entry) => entry.promptId === promptId);
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -55,7 +55,7 @@ describe('faults: Ctrl-C', () => {
     suite.sim.hooks = combine(holdNode('10', interrupted, reached), openOnInterrupt(suite.sim, interrupted));
     const out = join(suite.root, 'running');
     const running = startPyros(['run', suite.flow, '--server', suite.sim.url, ...freshSeeds(), '-o', out, '--json'], { env: QUICK_CHECKS });
-    const [, promptId] = (await running.waitFor(/"event":"job","time":"[^"]+","prompt_id":"([^"]+)"/)) as unknown as [string, string];
+    const [, promptId] = (await running.waitFor(/"event":"job",[^\n]*?"prompt_id":"([^"]+)"/)) as unknown as [string, string];
     await running.whileRunning(reached.wait());
     const other = await submitAsOtherClient(suite.sim, tinyWorkflow({ prefix: 'other', seed: 4242 }));
     running.signal('SIGINT');

@@ -53,7 +53,7 @@ describe('faults: the server restarts mid-job', () => {
   it('says the server lost the prompt and exits 9', async () => {
     const hold = holdSamplerUntilRestart();
     const running = startPyros(['run', suite.flow, '--server', suite.sim.url, '--seed', 'random', '-o', join(suite.root, 'lost'), '--json'], { env: QUICK_CHECKS });
-    const [, promptId] = (await running.waitFor(/"event":"started","time":"[^"]+","prompt_id":"([^"]+)"/)) as unknown as [string, string];
+    const [, promptId] = (await running.waitFor(/"event":"started",[^\n]*?"prompt_id":"([^"]+)"/)) as unknown as [string, string];
     await hold.restart();
     const result = await running.result;
     assert.equal(result.code, 9, result.stderr);

@@ -15,6 +15,7 @@ function recorder(): { reporter: Reporter; calls: string[] } {
     debug: (message) => calls.push(`debug ${message}`),
     phase: (phase) => calls.push(`phase ${phase}`),
     dispatched: (info) => calls.push(`dispatched ${info.promptId}`),
+    moved: (info) => calls.push(`moved ${info.promptId}`),
     follow: (job) => {
       calls.push(`follow ${job.promptId}`);
       job.on('started', () => calls.push('event started'));

@@ -38,6 +38,9 @@ export interface FaultSim {
   readonly logs: string[];
   /** Restarts the server on the same port and data folder: files stay, queue and history are gone. */
   restart(options?: { downMs?: number }): Promise<void>;
+  /** Stops answering, like a hung process (see SimServer.freeze); `thaw()` answers again. */
+  freeze(): void;
+  thaw(): void;
   /** Stops the server (the port stays free until `start()`). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -67,7 +70,9 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     onNodeStart: (node) => state.hooks.onNodeStart?.(node),
     onNodeOutput: (node) => state.hooks.onNodeOutput?.(node),
   };
-  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir, hooks: wrapper, log });
+  // A folder of its own (not the simulator's, which it removes when it stops): files outlive a restart.
+  const ownDir = options.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'pyros-fault-sim-')) : undefined;
+  const first = await startSim({ port: 0, stepMs: options.stepMs ?? 1, previews: options.previews ?? true, dataDir: options.dataDir ?? ownDir, hooks: wrapper, log });
   const port = first.port;
   const dataDir = first.dataDir;
   let sim: SimServer | undefined = first;
@@ -94,6 +99,8 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     logs,
     stop,
     start,
+    freeze: () => sim?.freeze(),
+    thaw: () => sim?.thaw(),
     async restart(restartOptions = {}) {
       await stop();
       if (restartOptions.downMs) await sleep(restartOptions.downMs);
@@ -101,6 +108,7 @@ export async function startFaultSim(options: { stepMs?: number; previews?: boole
     },
     async close() {
       await stop();
+      if (ownDir) await rm(ownDir, { recursive: true, force: true });
     },
   };
 }

@@ -191,7 +191,6 @@ export class JsonBatchReporter implements BatchReporter {
   follow(job: PipelineJob, spec: JobSpec): void {
     const reporter = new JsonReporter({ out: this.out, secrets: this.secrets, verbose: this.verbose, extra: { job: spec.index + 1, server: null } });
     narrateJob(job, reporter, { patches: () => undefined });
-    job.on('moved', (info) => reporter.emit('moved', { prompt_id: info.promptId, server: info.from, reason: info.reason }));
   }
 
   finished(end: JobEnd): void {

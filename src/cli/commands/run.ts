@@ -11,6 +11,7 @@ import { commandContext, createPool, earlySecrets, insecureWarning } from '../co
 import { EXIT_CODES } from '../exit-codes.ts';
 import { finishJournal, resumeCommand, startJournal } from '../journal.ts';
 import { openInViewer } from '../open-file.ts';
+import { lastImage } from '../saved-images.ts';
 import { errorBlock, errorEvent, exitCodeOf } from '../report-error.ts';
 import { createReporter } from '../reporters/create.ts';
 import { narrateJob } from '../reporters/narrate.ts';
@@ -97,9 +98,9 @@ export async function runCommand(workflowArg: string | undefined, flags: RunFlag
     }
     const report = successReport(outcome, plan.outputDir);
     reporter.result(report.lines, report.data);
-    const first = outcome.files[0];
-    if (settings.open && first) {
-      const opened = await openInViewer(first.path);
+    const image = lastImage(outcome.files);
+    if (settings.open && image) {
+      const opened = await openInViewer(image.path);
       if (!opened.ok) reporter.note(opened.message);
     }
     return EXIT_CODES.ok;

@@ -84,6 +84,10 @@ export class DeferredReporter implements Reporter {
     this.push({ run: () => this.inner.dispatched(info) });
   }
 
+  moved(info: { from: string; promptId: string; reason: string }): void {
+    this.push({ run: () => this.inner.moved(info) });
+  }
+
   follow(job: JobSource): void {
     const replayed = new ReplayedJob(job);
     this.push({ run: () => this.inner.follow(replayed) });

@@ -5,7 +5,7 @@
  * session serves the readline loop and piped input.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { extname, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Pool } from '../../client/pool.ts';
 import type { ApiWorkflow } from '../../workflow/types.ts';
 import { isPyrosError } from '../../errors.ts';
@@ -22,6 +22,7 @@ import { parseSeedPolicy } from '../batch/expand.ts';
 import { createPool, type CommandContext } from '../context.ts';
 import { finishJournal, startJournal } from '../journal.ts';
 import { openInViewer } from '../open-file.ts';
+import { lastImage } from '../saved-images.ts';
 import { reportPatches } from '../patch-notes.ts';
 import type { Reporter } from '../reporters/reporter.ts';
 import { buildPlan, type RunSettings } from '../run-settings.ts';
@@ -40,7 +41,6 @@ export interface SessionIO {
   color: boolean;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif']);
 const MAX_COUNT = 100;
 
 export interface GalleryHandle {
@@ -219,7 +219,7 @@ export class Session {
 
   private finished(entry: QueuedJob, outcome: { ok: true; saved: { path: string }[] } | { ok: false; error: unknown }): void {
     if (outcome.ok) {
-      const image = outcome.saved.filter((file) => IMAGE_EXTENSIONS.has(extname(file.path).toLowerCase())).at(-1);
+      const image = lastImage(outcome.saved);
       if (image) {
         this.lastImagePath = image.path;
         if (this.settings.show) void this.showLast().catch((error: unknown) => this.fail(error));

@@ -20,13 +20,16 @@ export function parsePreviewMode(value: string | undefined): PreviewMode {
  */
 export async function createReporter(flags: CommonFlags & { preview?: string; show?: boolean }, secrets: readonly string[]): Promise<Reporter> {
   const verbose = Boolean(flags.verbose);
-  if (flags.json) return new JsonReporter({ secrets, verbose });
+  // One job, told like every job of a batch: its number, and its server once it has one.
+  if (flags.json) return new JsonReporter({ secrets, verbose, extra: { job: 1, server: null } });
   const stream = process.stderr;
   const color = flags.color !== false;
   const previewMode = parsePreviewMode(flags.preview);
   if (chooseDisplayMode({ isTTY: stream.isTTY, color }) === 'plain') {
     const { createPlainDisplay } = await import('../../ui/plain.ts');
-    return new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
+    const reporter = new HumanReporter({ display: createPlainDisplay({ stream }), color, verbose, secrets });
+    if (flags.show) reporter.note('--show: the image is not drawn: the output is plain text (stderr is not a terminal, or --no-color, NO_COLOR or TERM=dumb)');
+    return reporter;
   }
   const { createDisplay, detectPreview, showImage } = await import('../../ui/index.ts');
   const wantsImages = stream.isTTY && (previewMode !== 'off' || flags.show);

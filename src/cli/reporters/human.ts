@@ -55,6 +55,10 @@ export class HumanReporter implements Reporter {
     this.note(`prompt ${info.promptId}`);
   }
 
+  moved(info: { from: string; promptId: string; reason: string }): void {
+    this.note(`moved off ${info.from} (prompt ${info.promptId}): ${info.reason}`);
+  }
+
   follow(job: JobSource): void {
     this.active = true;
     this.options.display.attach(job);
@@ -78,7 +82,7 @@ export class HumanReporter implements Reporter {
     const color = this.options.color && Boolean(this.out.isTTY);
     const files = this.files.map((file) => ({ path: file.path, size: file.bytes, head: file.head }));
     for (const line of [...savedFileLines(files, { color }), ...lines]) this.out.write(`${this.mask(line)}\n`);
-    const image = this.files.find((file) => sniffImageMime(file.head) !== undefined);
+    const image = this.files.findLast((file) => sniffImageMime(file.head) !== undefined);
     if (this.options.show && image) this.options.show(readFileSync(image.path));
   }
 

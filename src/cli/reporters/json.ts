@@ -42,6 +42,10 @@ export class JsonReporter implements Reporter {
     this.emit('job', { prompt_id: info.promptId, server: info.server, attempt: info.attempt });
   }
 
+  moved(info: { from: string; promptId: string; reason: string }): void {
+    this.emit('moved', { prompt_id: info.promptId, server: info.from, reason: info.reason });
+  }
+
   follow(job: JobSource): void {
     job.on('submitted', (info) => this.emit('submitted', { prompt_id: info.promptId, number: info.number, warnings: info.warnings }));
     job.on('queued', (info) => this.emit('queued', { ...info }));

@@ -46,6 +46,7 @@ export function narrateJob(job: PipelineJob, reporter: Reporter, options: Narrat
     underWay();
   });
   job.on('dispatched', (info) => reporter.dispatched(info));
+  job.on('moved', (info) => reporter.moved(info));
   job.on('uploaded', (upload) => {
     if (upload.reused) return;
     const target = `#${upload.nodeId} ${describeNode(job, upload.nodeId)}.${upload.input}`;

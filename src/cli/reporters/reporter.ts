@@ -12,6 +12,8 @@ export interface Reporter {
   phase(phase: Phase, detail?: PhaseDetail): void;
   /** The job goes to a server under this prompt id (printed first, so it can always be fetched later). */
   dispatched(info: { promptId: string; server: string; attempt: number }): void;
+  /** The job left its server (it failed, or lost the outputs) and goes to another one under a new prompt id. */
+  moved(info: { from: string; promptId: string; reason: string }): void;
   /** Shows the job's progress until its run on the server ends. */
   follow(job: JobSource): void;
   saved(file: SavedFile): void;

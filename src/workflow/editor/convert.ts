@@ -8,12 +8,14 @@ import { isEditorWorkflow, isObject } from './detect.ts';
 import { processDynamicPrompt } from './dynamic-prompt.ts';
 import { MissingNodeClassesError, usageError, type MissingNodeClass } from './errors.ts';
 import { migrateGroupNodes } from './group-nodes.ts';
+import { loadWorkflow } from './load.ts';
 import { NodeDefinitions, type ObjectInfo } from './node-defs.ts';
 import { emptyReport, type ConversionReport, type DroppedInput } from './report.ts';
 import { GraphScope, SUBGRAPH_INPUT_ID, SUBGRAPH_OUTPUT_ID } from './scope.ts';
 import { applyTextReplacements, SAVE_NODE_TYPES, type ReplacementNode } from './text-replacements.ts';
 import type { EditorNode, EditorWorkflow, SubgraphDefinition } from './types.ts';
-import { makeUnit, MODE_BYPASS, MODE_NEVER, proxyWidgetEntries, unitKind, type Unit, type WidgetSlot } from './units.ts';
+import type { Promotions } from './promotion.ts';
+import { makeUnit, MODE_BYPASS, MODE_NEVER, unitKind, type Unit, type WidgetSlot } from './units.ts';
 import { isValidConnection } from './types-match.ts';
 
 export interface ConvertOptions {
@@ -62,7 +64,9 @@ class Converter {
   readonly #workflow: EditorWorkflow;
   readonly #report = emptyReport();
   readonly #units = new Map<string, Unit>();
-  readonly #subgraphs = new Map<string, SubgraphDefinition>();
+  #subgraphs = new Map<string, SubgraphDefinition>();
+  #promotions!: Promotions;
+  #original = new WeakMap<object, EditorNode>();
   readonly #scopes = new Map<string, GraphScope>();
   readonly #missing = new Map<string, MissingNodeClass>();
   readonly #classUnitIds: string[] = [];
@@ -78,11 +82,14 @@ class Converter {
   }
 
   run(): ConversionResult {
-    const migrated = migrateGroupNodes(this.#workflow, this.#defs);
+    const loaded = loadWorkflow(this.#workflow, this.#defs);
+    this.#subgraphs = loaded.subgraphs;
+    this.#promotions = loaded.promotions;
+    this.#original = loaded.original;
+    const migrated = migrateGroupNodes(loaded.workflow, this.#defs, loaded.lastNodeId);
     for (const expansion of migrated.expansions) {
       this.#report.expanded.groupNodes.push({ id: expansion.originalId, newId: expansion.hostId, name: expansion.name });
     }
-    this.#collectSubgraphs(this.#workflow.definitions?.subgraphs);
     for (const definition of migrated.definitions) this.#subgraphs.set(definition.id, definition);
     this.#countLinkReroutes();
 
@@ -109,15 +116,6 @@ class Converter {
     return { prompt, report: this.#report, sources: this.#sources };
   }
 
-  #collectSubgraphs(definitions: unknown): void {
-    if (!Array.isArray(definitions)) return;
-    for (const definition of definitions) {
-      if (!isObject(definition) || typeof definition.id !== 'string') continue;
-      if (!this.#subgraphs.has(definition.id)) this.#subgraphs.set(definition.id, definition as SubgraphDefinition);
-      this.#collectSubgraphs(isObject(definition.definitions) ? definition.definitions.subgraphs : undefined);
-    }
-  }
-
   #countLinkReroutes(): void {
     const extra = this.#workflow.extra;
     const reroutes = isObject(extra) && Array.isArray(extra.reroutes) ? extra.reroutes.length : 0;
@@ -137,7 +135,7 @@ class Converter {
   #addUnit(node: EditorNode, scope: GraphScope, path: string[], host: Unit | undefined, openSubgraphs: string[]): void {
     if (!isObject(node) || typeof node.type !== 'string') return;
     const kind = unitKind(node, this.#defs, this.#subgraphs);
-    const unit = makeUnit(node, scope, path, host, kind, this.#defs);
+    const unit = makeUnit(node, scope, path, host, kind, this.#defs, this.#promotions);
     this.#units.set(unit.id, unit);
     if (kind === 'class') this.#classUnitIds.push(unit.id);
     if (kind === 'unknown' && unit.mode !== MODE_NEVER && unit.mode !== MODE_BYPASS) this.#recordMissing(unit);
@@ -154,34 +152,8 @@ class Converter {
     const innerPath = [...path, String(node.id)];
     const start = this.#classUnitIds.length;
     for (const innerNode of inner.nodes.values()) this.#addUnit(innerNode, inner, innerPath, unit, [...openSubgraphs, definition.id]);
-    this.#applyProxyWidgets(unit, inner);
     const added = this.#classUnitIds.slice(start);
     this.#report.expanded.subgraphs.push({ id: unit.id, name: definition.name ?? definition.id, nodes: added });
-  }
-
-  /** Legacy promoted widgets: the instance's values override the inner widgets they show. */
-  #applyProxyWidgets(host: Unit, inner: GraphScope): void {
-    const entries = proxyWidgetEntries(host.node);
-    const stored = host.node.widgets_values;
-    if (!entries || !Array.isArray(stored)) return;
-    entries.forEach(([source, widget], index) => {
-      if (source === '-1' || index >= stored.length) return;
-      const target = this.#units.get(`${host.id}:${source}`);
-      if (!target) return;
-      const input = target.inputs.find((candidate) => candidate.widget === widget || (target.kind === 'subgraph' && candidate.name === widget));
-      const link = input?.link === null || input?.link === undefined ? undefined : inner.links.get(input.link);
-      const slot = { node: host.node, key: index };
-      if (link && link.originId === SUBGRAPH_INPUT_ID) {
-        const hostInput = host.inputs[link.originSlot];
-        if (hostInput) {
-          host.widgetValues.set(hostInput.name, stored[index]);
-          host.widgetSlots.set(hostInput.name, slot);
-        }
-        return;
-      }
-      target.widgetValues.set(widget, stored[index]);
-      target.widgetSlots.set(widget, slot);
-    });
   }
 
   #recordMissing(unit: Unit): void {
@@ -242,7 +214,7 @@ class Converter {
       if (!widget.sent) continue;
       inputs[widget.name] = wrapArray(this.#serializeWidget(unit, widget.name, widget.dynamicPrompts, unit.widgetValues.get(widget.name)));
       const slot = unit.widgetSlots.get(widget.name);
-      if (slot) this.#sources.set(sourceKey(unit.id, widget.name), slot);
+      if (slot) this.#sources.set(sourceKey(unit.id, widget.name), this.#givenSlot(slot));
     }
     unit.inputs.forEach((input, slot) => {
       this.#miss = undefined;
@@ -253,10 +225,15 @@ class Converter {
         return;
       }
       inputs[input.name] = 'value' in resolved ? wrapArray(resolved.value) : [resolved.originId, resolved.slot];
-      if ('from' in resolved && resolved.from) this.#sources.set(sourceKey(unit.id, input.name), resolved.from);
+      if ('from' in resolved && resolved.from) this.#sources.set(sourceKey(unit.id, input.name), this.#givenSlot(resolved.from));
       else this.#sources.delete(sourceKey(unit.id, input.name));
     });
     return inputs;
+  }
+
+  /** Slots name nodes of the loaded copy; callers write into the workflow they gave. */
+  #givenSlot(slot: WidgetSlot): WidgetSlot {
+    return { node: this.#original.get(slot.node) ?? slot.node, key: slot.key };
   }
 
   #serializeWidget(unit: Unit, name: string, dynamicPrompts: boolean, value: unknown): unknown {

@@ -61,6 +61,12 @@ export class NodeDefinitions {
     return Object.hasOwn(this.#info, classType) && isObject(this.#info[classType]);
   }
 
+  /** The class's entry as the server sent it. */
+  entry(classType: string): Record<string, unknown> | undefined {
+    const def = this.has(classType) ? this.#info[classType] : undefined;
+    return isObject(def) ? def : undefined;
+  }
+
   layout(classType: string): NodeLayout | undefined {
     let layout = this.#layouts.get(classType);
     if (layout === undefined) {
@@ -72,7 +78,7 @@ export class NodeDefinitions {
   }
 }
 
-function buildLayout(classType: string, def: Record<string, unknown>): NodeLayout {
+export function buildLayout(classType: string, def: Record<string, unknown>): NodeLayout {
   const entries = inputEntries(def);
   const sockets: InputSocket[] = [];
   const widgetInputs: InputSocket[] = [];
@@ -122,6 +128,11 @@ function buildLayout(classType: string, def: Record<string, unknown>): NodeLayou
     outputs: Array.isArray(def.output) ? def.output.map((type) => (Array.isArray(type) ? 'COMBO' : String(type))) : [],
     forceInputSlots,
   };
+}
+
+/** Input types the editor draws as a widget. */
+export function isWidgetType(type: string): boolean {
+  return VALUE_WIDGET_TYPES.has(type) || CUSTOM_WIDGET_TYPES.has(type);
 }
 
 /** A widget of the editor's own (control, upload button …): its value is stored in the workflow but not sent. */

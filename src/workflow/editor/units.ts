@@ -5,6 +5,7 @@
  */
 import { isObject } from './detect.ts';
 import type { NodeDefinitions, NodeLayout, WidgetSpec } from './node-defs.ts';
+import type { Promotions } from './promotion.ts';
 import type { GraphScope } from './scope.ts';
 import type { EditorNode, EditorSlotInput } from './types.ts';
 
@@ -60,18 +61,21 @@ export function makeUnit(
   host: Unit | undefined,
   kind: UnitKind,
   defs: NodeDefinitions,
+  promotions: Promotions,
 ): Unit {
   const id = [...path, String(node.id)].join(':');
   const mode = typeof node.mode === 'number' ? node.mode : 0;
   const saved = Array.isArray(node.inputs) ? node.inputs.filter(isSlot) : [];
   const layout = kind === 'class' ? defs.layout(node.type) : undefined;
   const outputs = Array.isArray(node.outputs) ? node.outputs : [];
+  if (kind === 'subgraph') return { id, node, scope, path, host, kind, mode, outputTypes: outputs.map((output) => output?.type), ...instanceSockets(node, promotions) };
   if (!layout) {
     return {
       id, node, scope, path, host, kind, mode,
       inputs: saved.map((input) => ({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) })),
       outputTypes: outputs.map((output) => output?.type),
-      ...(kind === 'subgraph' ? hostWidgetValues(node, saved) : { widgetValues: new Map(), widgetSlots: new Map() }),
+      widgetValues: new Map(),
+      widgetSlots: new Map(),
     };
   }
   const byName = new Map(saved.map((input) => [input.name, input]));
@@ -85,7 +89,26 @@ export function makeUnit(
   for (const input of saved) {
     if (!defined.has(input.name)) inputs.push({ name: input.name, type: input.type, link: linkOf(input), ...(input.widget ? { widget: input.widget.name } : {}) });
   }
-  return { id, node, scope, path, host, kind, layout, mode, inputs, outputTypes: layout.outputs, ...classWidgetValues(node, layout) };
+    // Copies: primitives write into a unit's values, and one definition can have many instances.
+  const values = promotions.classValues(node);
+  return { id, node, scope, path, host, kind, layout, mode, inputs, outputTypes: layout.outputs, widgetValues: new Map(values.widgetValues), widgetSlots: new Map(values.widgetSlots) };
+}
+
+/** A subgraph instance: its definition's inputs, and the values of the widgets it promotes. */
+function instanceSockets(node: EditorNode, promotions: Promotions): Pick<Unit, 'inputs' | 'widgetValues' | 'widgetSlots'> {
+  const widgetValues = new Map<string, unknown>();
+  const widgetSlots = new Map<string, WidgetSlot>();
+  const inputs = promotions.hostInputs(node).map((input): Socket => {
+    if (input.promoted) {
+      const promoted = promotions.value(node, input.name);
+      if (promoted) {
+        widgetValues.set(input.name, promoted.value);
+        if (promoted.slot) widgetSlots.set(input.name, promoted.slot);
+      }
+    }
+    return { name: input.name, type: input.type, link: input.link, ...(input.promoted ? { widget: input.name } : {}) };
+  });
+  return { inputs, widgetValues, widgetSlots };
 }
 
 function isSlot(value: unknown): value is EditorSlotInput {
@@ -97,9 +120,9 @@ function linkOf(input: EditorSlotInput | undefined): number | null {
 }
 
 /** Assigns `widgets_values` to the widgets that store a value, in order, as the editor does on load. */
-type WidgetValues = Pick<Unit, 'widgetValues' | 'widgetSlots'>;
+export type WidgetValues = Pick<Unit, 'widgetValues' | 'widgetSlots'>;
 
-function classWidgetValues(node: EditorNode, layout: NodeLayout): WidgetValues {
+export function classWidgetValues(node: EditorNode, layout: NodeLayout): WidgetValues {
   // Keyed by name: when an editor widget shares the name of a sent one, the sent one keeps the name.
   const values = new Map<string, unknown>();
   const slots = new Map<string, WidgetSlot>();
@@ -132,42 +155,8 @@ function classWidgetValues(node: EditorNode, layout: NodeLayout): WidgetValues {
  * The positions in `widgets_values` that hold widget values. Editors before 1.16 stored a value for
  * inputs marked forceInput; those are skipped when the count says so.
  */
-function storedPositions(values: unknown[], layout: NodeLayout): number[] {
+export function storedPositions(values: unknown[], layout: NodeLayout): number[] {
   const all = values.map((_, index) => index);
   if (!layout.forceInputSlots.includes(true) || layout.forceInputSlots.length !== values.length) return all;
   return all.filter((index) => !layout.forceInputSlots[index]);
-}
-
-/** A subgraph instance's promoted widgets are its inputs marked with a widget, valued in order. */
-function hostWidgetValues(node: EditorNode, inputs: EditorSlotInput[]): WidgetValues {
-  const values = new Map<string, unknown>();
-  const slots = new Map<string, WidgetSlot>();
-  const stored = Array.isArray(node.widgets_values) ? node.widgets_values : [];
-  const set = (name: string, index: number): void => {
-    values.set(name, stored[index]);
-    slots.set(name, { node, key: index });
-  };
-  const proxies = proxyWidgetEntries(node);
-  if (proxies) {
-    proxies.forEach(([source, widget], index) => {
-      if (source === '-1' && index < stored.length) set(widget, index);
-    });
-    return { widgetValues: values, widgetSlots: slots };
-  }
-  let index = 0;
-  for (const input of inputs) {
-    if (!input.widget) continue;
-    if (index < stored.length) set(input.name, index);
-    index++;
-  }
-  return { widgetValues: values, widgetSlots: slots };
-}
-
-/** `properties.proxyWidgets`: [source node id, widget name] pairs of widgets shown on a subgraph instance. */
-export function proxyWidgetEntries(node: EditorNode): [string, string][] | undefined {
-  const raw = isObject(node.properties) ? node.properties.proxyWidgets : undefined;
-  if (!Array.isArray(raw)) return undefined;
-  return raw
-    .filter((entry): entry is unknown[] => Array.isArray(entry) && entry.length >= 2)
-    .map((entry) => [String(entry[0]), String(entry[1])] as [string, string]);
 }

@@ -2,12 +2,13 @@
  * Every editor workflow of the corpus converted and compared with the prompt ComfyUI's frontend
  * produced for it. The only normalisation is the order of the top-level node ids, which follows the
  * editor's execution order (the server ignores it); the order of each node's inputs is compared as is.
- * Titles of untitled nodes come with the editor (its English names), so they are passed in.
+ * Titles of untitled nodes come with the editor (its English names), so they are passed in. Pairs
+ * that use node classes the server lacks bring those classes (and the editor's titles for them).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { convertEditorWorkflow } from '../../../src/workflow/editor/index.ts';
-import { frontendTitles, loadObjectInfo, loadPairs, type Pair } from './corpus.ts';
+import { frontendTitles, loadObjectInfo, loadPairs, pairObjectInfo, pairTitles, type Pair } from './corpus.ts';
 
 const objectInfo = loadObjectInfo();
 const displayNames = frontendTitles();
@@ -18,19 +19,35 @@ function sortedTop(prompt: Record<string, unknown>): [string, unknown][] {
   return Object.keys(prompt).sort().map((id) => [id, prompt[id]]);
 }
 
+function convert(pair: Pair) {
+  return convertEditorWorkflow(pair.workflow, pairObjectInfo(pair, objectInfo), { displayNames: pairTitles(pair, displayNames) });
+}
+
 test('the corpus has a pair for every feature the conversion covers', () => {
   const features = new Set(pairs.flatMap((pair) => pair.features));
   for (const feature of ['widget-order', 'control-after-generate', 'control-before-generate', 'old-seed-toggle', 'converted-widgets', 'wrapped-values', 'dynamic-prompts',
-    'primitive-node', 'new-primitives', 'reroute-node', 'link-reroutes', 'bypass', 'mute', 'notes', 'group-nodes', 'subgraphs', 'nested-subgraphs',
-    'promoted-widgets', 'proxy-widgets', 'missing-links', 'titles', 'text-replacements']) {
+    'primitive-node', 'new-primitives', 'reroute-node', 'link-reroutes', 'floating-links', 'bypass', 'mute', 'notes', 'group-nodes', 'group-node-combos',
+    'subgraphs', 'nested-subgraphs', 'promoted-widgets', 'proxy-widgets', 'duplicate-node-ids', 'missing-links', 'titles', 'text-replacements',
+    'real-world-template', 'extra-node-classes']) {
     assert.ok(features.has(feature), `no pair exercises ${feature}`);
   }
   for (const pair of pairs) assert.match(pair.frontend_version, /^\d+\.\d+\.\d+$/, `${pair.file} records the frontend version`);
 });
 
+test('every public workflow names the repository, path and commit it was taken from', () => {
+  const published = pairs.filter((pair) => pair.source !== 'generated');
+  assert.ok(published.length >= 20, `public pairs: ${published.length}`);
+  for (const pair of published) {
+    assert.ok(typeof pair.source === 'object', `${pair.file}: source`);
+    assert.match(pair.source.repository, /^[\w.-]+\/[\w.-]+$/, `${pair.file}: repository`);
+    assert.match(pair.source.commit, /^[0-9a-f]{40}$/, `${pair.file}: commit`);
+    assert.equal(pair.source.url, `https://github.com/${pair.source.repository}/blob/${pair.source.commit}/${pair.source.path}`, `${pair.file}: url`);
+  }
+});
+
 for (const pair of withPrompt) {
   test(`${pair.name}: same prompt as the editor`, () => {
-    const { prompt } = convertEditorWorkflow(pair.workflow, objectInfo, { displayNames });
+    const { prompt } = convert(pair);
     assert.deepEqual(sortedTop(prompt), sortedTop(pair.prompt));
   });
 }
@@ -40,7 +57,7 @@ test('score by feature (pairs exact out of all)', () => {
   let exact = 0;
   let exactOrder = 0;
   for (const pair of withPrompt) {
-    const { prompt } = convertEditorWorkflow(pair.workflow, objectInfo, { displayNames });
+    const { prompt } = convert(pair);
     const same = JSON.stringify(sortedTop(prompt)) === JSON.stringify(sortedTop(pair.prompt));
     if (same) exact++;
     if (JSON.stringify(prompt) === JSON.stringify(pair.prompt)) exactOrder++;

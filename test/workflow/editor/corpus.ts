@@ -4,15 +4,28 @@ import { fileURLToPath } from 'node:url';
 
 export const CORPUS_DIR = fileURLToPath(new URL('../../fixtures/editor/', import.meta.url));
 
+/** Where a public workflow was taken from. */
+export interface PublicSource {
+  repository: string;
+  path: string;
+  commit: string;
+  url: string;
+}
+
 export interface Pair {
   file: string;
   name: string;
   features: string[];
-  source: string;
+  /** `generated` (written for this corpus), or the public file the workflow was taken from. */
+  source: 'generated' | PublicSource;
   frontend_version: string;
   workflow: Record<string, unknown>;
   prompt: Record<string, { inputs: Record<string, unknown>; class_type: string; _meta: { title: string } }> | null;
   frontend_error?: string;
+  /** Node classes the server lacks that the workflow uses, as they were given to the editor. */
+  object_info?: Record<string, unknown>;
+  /** The editor's titles for those classes. */
+  frontend_titles?: Record<string, string>;
 }
 
 const SHARED = new Set(['object_info.json', 'frontend-nodes.json']);
@@ -41,4 +54,14 @@ export function loadFrontendNodes(): FrontendNodes {
 /** The editor's own English titles for untitled nodes (they come with the editor, not from the server). */
 export function frontendTitles(): Record<string, string> {
   return Object.fromEntries(Object.entries(loadFrontendNodes().nodes).map(([type, node]) => [type, node.title]));
+}
+
+/** The node definitions a pair was converted with: the server's, plus any classes the pair brings. */
+export function pairObjectInfo(pair: Pair, shared: Record<string, unknown>): Record<string, unknown> {
+  return pair.object_info ? { ...shared, ...pair.object_info } : shared;
+}
+
+/** The editor's titles for a pair: the shared ones, plus those of the classes the pair brings. */
+export function pairTitles(pair: Pair, shared: Record<string, string>): Record<string, string> {
+  return pair.frontend_titles ? { ...shared, ...pair.frontend_titles } : shared;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { convertEditorWorkflow, workflowWithValues } from '../../../src/workflow/editor/index.ts';
 import type { ApiWorkflow } from '../../../src/client/types.ts';
-import { loadObjectInfo, loadPairs } from './corpus.ts';
+import { loadObjectInfo, loadPairs, pairObjectInfo } from './corpus.ts';
 
 const objectInfo = loadObjectInfo();
 const fixed = { random: () => 0, now: new Date('2026-01-02T03:04:05Z') };
@@ -23,7 +23,8 @@ function changed(value: unknown): unknown {
 test('every changed value lands in the widget it came from, and converts back to the changed prompt', () => {
   let written = 0;
   for (const pair of loadPairs().filter((p) => p.prompt)) {
-    const conversion = convertEditorWorkflow(pair.workflow, objectInfo, fixed);
+    const definitions = pairObjectInfo(pair, objectInfo);
+    const conversion = convertEditorWorkflow(pair.workflow, definitions, fixed);
     const ran: ApiWorkflow = structuredClone(conversion.prompt);
     const expected: [string, string, unknown][] = [];
     for (const [id, node] of Object.entries(ran)) {
@@ -37,7 +38,7 @@ test('every changed value lands in the widget it came from, and converts back to
       }
     }
     const embedded = workflowWithValues(pair.workflow as never, conversion, ran);
-    const again = convertEditorWorkflow(embedded.workflow, objectInfo, fixed).prompt;
+    const again = convertEditorWorkflow(embedded.workflow, definitions, fixed).prompt;
     for (const [id, input, value] of expected) {
       if (!embedded.written.includes(`${id}.${input}`)) continue;
       // A widget shared by several inputs (a primitive or a promoted widget) takes the last value written.
@@ -52,7 +53,7 @@ test('every changed value lands in the widget it came from, and converts back to
 
 test('an unchanged prompt writes nothing back', () => {
   for (const pair of loadPairs().filter((p) => p.prompt)) {
-    const conversion = convertEditorWorkflow(pair.workflow, objectInfo, fixed);
+    const conversion = convertEditorWorkflow(pair.workflow, pairObjectInfo(pair, objectInfo), fixed);
     const embedded = workflowWithValues(pair.workflow as never, conversion, conversion.prompt);
     assert.deepEqual(embedded.written, [], pair.file);
     assert.deepEqual(embedded.workflow, pair.workflow, pair.file);

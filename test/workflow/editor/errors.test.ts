@@ -88,9 +88,34 @@ test('node classes the server lacks: one error listing each class, its nodes and
   assert.ok(error instanceof MissingNodeClassesError);
   assert.deepEqual(error.missing, [
     { classType: 'FancySampler', nodes: [{ id: '1', title: 'Sampler A' }, { id: '2' }], packages: ['comfyui-fancy'] },
-    { classType: 'OddLoader', nodes: [{ id: '3' }, { id: '7:3' }], packages: ['someone/odd-nodes'] },
+    // The inner node's id 3 is taken at the root, so the editor gives it the next free id, 8.
+    { classType: 'OddLoader', nodes: [{ id: '3' }, { id: '7:8' }], packages: ['someone/odd-nodes'] },
     { classType: 'Unlisted', nodes: [{ id: '4' }], packages: [] },
   ]);
   assert.match(error.message, /FancySampler: nodes 1 "Sampler A", 2 — provided by comfyui-fancy/);
   assert.match(error.message, /Unlisted: node 4$/m);
+});
+
+test('a legacy group node with a class the server lacks names that class, inside the subgraph it becomes', () => {
+  const workflow = {
+    last_node_id: 2,
+    nodes: [blur(1, null, [1]), { id: 2, type: 'workflow>Filters', inputs: [{ name: 'image', type: 'IMAGE', link: 1 }], outputs: [], widgets_values: [3, 0.5] }],
+    links: [[1, 1, 0, 2, 0, 'IMAGE']],
+    extra: {
+      groupNodes: {
+        Filters: {
+          nodes: [
+            { ...blur(-1, null, []), index: 0 },
+            { id: -1, type: 'FancyFilter', inputs: [{ name: 'image', type: 'IMAGE', link: null }], outputs: [], properties: { cnr_id: 'comfyui-fancy' }, index: 1 },
+          ],
+          links: [[0, 0, 1, 0, 1, 'IMAGE']],
+          external: [],
+        },
+      },
+    },
+  };
+  const error = usageError(() => convertEditorWorkflow(workflow, objectInfo), /uses a node class the server does not have/);
+  assert.ok(error instanceof MissingNodeClassesError);
+  // The inner nodes take ids 3 and 4, the subgraph instance 5.
+  assert.deepEqual(error.missing, [{ classType: 'FancyFilter', nodes: [{ id: '5:4' }], packages: ['comfyui-fancy'] }]);
 });
