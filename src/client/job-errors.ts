@@ -73,3 +73,8 @@ export class JobTimeoutError extends PyrosError implements PartialOutputs {
 export function partialOutputsOf(error: unknown): OutputRef[] {
   return error instanceof ExecutionError || error instanceof InterruptedError || error instanceof JobTimeoutError ? error.outputs : [];
 }
+
+/** A limit in error messages: `5 s`, `2.5 s`. */
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

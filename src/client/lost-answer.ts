@@ -4,7 +4,7 @@
  * was chosen here and sent with it, so the server can be asked: the prompt is looked up in /queue
  * and /history a few times over a short while, because the server may still be handling the POST.
  */
-import { isPyrosError } from '../errors.ts';
+import { isPyrosError, PyrosError } from '../errors.ts';
 import type { ComfyApi } from './api.ts';
 
 /** `found`: queued, running or finished; `absent`: the server answered, repeatedly, without it; `unknown`: it could not be asked. */
@@ -51,4 +51,37 @@ export async function lookUpPrompt(api: ComfyApi, promptId: string, options: Loo
     if (Date.now() - start >= options.budgetMs) break;
   }
   return answered >= 2 && lastAnswered ? 'absent' : 'unknown';
+}
+
+/** The failure of POST /prompt, as said in what follows from it (without its closing full stop). */
+export function lostCause(error: unknown): string {
+  return (error as Error).message.replace(/\.$/, '');
+}
+
+/**
+ * Why the job fails when the prompt whose answer was lost was not found: `absent` when the server,
+ * asked, proved it does not have it (resubmitting is safe); otherwise whether it does is unknown.
+ */
+export function lostAnswerFailure(error: unknown, lookup: Exclude<LookupResult, 'found'>, fields: { server: string; promptId: string }): { absent: boolean; error: unknown } {
+  const cause = lostCause(error);
+  const fromServer = isPyrosError(error) && error.kind !== 'connection';
+  // A request that got no answer in time may still be in the server's hands: its absence proves nothing.
+  const proven = lookup === 'absent' && !(isPyrosError(error) && error.kind === 'timeout');
+  if (proven) {
+    // An answer of the server's own (a 5xx) says best what went wrong; resubmitting is safe either way.
+    if (fromServer) return { absent: true, error };
+    return {
+      absent: true,
+      error: new PyrosError('lost', `${cause}; the server, asked since, does not have prompt ${fields.promptId}: it was never queued.`, { reason: 'not-queued', fields, cause: error }),
+    };
+  }
+  if (fromServer) return { absent: false, error };
+  return {
+    absent: false,
+    error: new PyrosError('connection', `${cause}; whether ${fields.server} queued prompt ${fields.promptId} could not be checked since.`, {
+      reason: 'submission-unknown',
+      fields,
+      cause: error,
+    }),
+  };
 }
