@@ -79,6 +79,7 @@ function firstLines(text: string, lines = 3): string {
 
 export class ComfyApi {
   readonly transport: Transport;
+  private sharedQueue: Promise<QueueState> | undefined;
 
   constructor(endpoint: Endpoint, options: TransportOptions = {}) {
     this.transport = new Transport(endpoint, options);
@@ -159,6 +160,18 @@ export class ComfyApi {
     const spec: RequestSpec = { method: 'GET', route: 'history', query: maxItems ? { max_items: String(maxItems) } : undefined };
     const { body } = await this.json(spec);
     return this.parse(v.record(v.string(), historyEntry), body, spec);
+  }
+
+  /**
+   * GET /queue for a look that any answer given from now on will do (where a prompt stands in
+   * the queue): callers at the same time share one request, so that the jobs waiting on a server
+   * ask once per change of its queue rather than once each.
+   */
+  queueShared(): Promise<QueueState> {
+    this.sharedQueue ??= this.queue().finally(() => {
+      this.sharedQueue = undefined;
+    });
+    return this.sharedQueue;
   }
 
   async queue(signal?: AbortSignal): Promise<QueueState> {

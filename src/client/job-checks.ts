@@ -125,7 +125,7 @@ export class JobChecks {
       try {
         await this.pause(QUEUE_CHECK_DELAY_MS);
         if (this.job.phase !== 'queued') return;
-        this.applyQueue(await this.api.queue());
+        this.applyQueue(await this.api.queueShared());
       } catch (error) {
         this.job.emit('debug', `queue check failed: ${(error as Error).message}`);
       } finally {

@@ -105,6 +105,8 @@ export class ComfySocket extends EventEmitter<SocketEvents> {
 
   constructor(endpoint: Endpoint, options: SocketOptions) {
     super();
+    // Every job under way listens for the socket dropping and coming back: many at once are normal.
+    this.setMaxListeners(0);
     this.endpoint = endpoint;
     this.clientId = options.clientId;
     this.options = {

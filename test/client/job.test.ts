@@ -38,6 +38,12 @@ function loaderWorkflow(seed: number): ReturnType<typeof tinyWorkflow> {
   return workflow;
 }
 
+/** The place (1 = first) of job `n` among jobs queued in the order of their numbers. */
+function rankOf(numbers: number[], n: number): number {
+  const own = numbers[n] as number;
+  return Number.isNaN(own) ? Number.NaN : numbers.filter((number) => number <= own).length;
+}
+
 describe('Job', () => {
   let sim: FaultSim;
   let root: string;
@@ -178,6 +184,49 @@ describe('Job', () => {
     assert.ok(counts.length > 0);
     assert.equal(counts.at(-1), 7);
     for (let i = 1; i < counts.length; i++) assert.ok((counts[i] as number) > (counts[i - 1] as number), `overall went ${counts.join(', ')}`);
+  });
+
+  it('jobs waiting on one server share their queue lookups, and each learns its place', async () => {
+    const shared = client();
+    const held = gate();
+    const reached = gate();
+    let blockerId = '';
+    sim.hooks = {
+      onNodeStart: async (node) => {
+        if (node.promptId !== blockerId || node.nodeId !== '3') return;
+        reached.open();
+        await held.wait();
+      },
+    };
+    const blocker = shared.run(tinyWorkflow({ seed: 500 }));
+    blockerId = blocker.promptId;
+    await reached.wait();
+    sim.requests.length = 0;
+    const count = 12;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const jobs = Array.from({ length: count }, (_, n) => shared.run(tinyWorkflow({ seed: 501 + n, steps: 20 })));
+      const places = jobs.map(() => [] as number[]);
+      const numbers = jobs.map(() => Number.NaN);
+      jobs.forEach((job, n) => {
+        job.on('submitted', (info) => (numbers[n] = info.number ?? Number.NaN));
+        job.on('queued', (info) => places[n]?.push(info.position));
+      });
+      // Every waiting job is told its place while the first one runs: its rank in the server's order.
+      await until(() => places.every((told, n) => told.at(-1) === rankOf(numbers, n)), undefined, 'every job told its place');
+      held.open();
+      await Promise.all([blocker.result, ...jobs.map((job) => job.result)]);
+    } finally {
+      held.open();
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, [], 'many jobs on one client are no leak');
+    // At most one look per change of the queue (each job queued, each run ended: about 25), not one
+    // per waiting job and change (85 when each job asked for itself).
+    const lookups = sim.requests.filter((r) => r.method === 'GET' && r.path === '/queue').length;
+    assert.ok(lookups <= 3 * count, `${lookups} GET /queue for ${count} waiting jobs`);
   });
 
   it('past its time limit: cancelled on the server, and what it had produced is in the error', async () => {
