@@ -29,10 +29,12 @@ export const SCALE_STEPS = 3;
 /** The rule that names the bottleneck of a run (also printed with the table). */
 export const BOTTLENECK_RULE =
   'bottleneck: "client" when the client used ≥ 85% of its core, else "simulator process" when the simulators\' process used ≥ 85% of its core, ' +
-  'else "servers" when jobs/s ≥ 80% of the ideal, else "latency" (no core saturated, servers left idle)';
+  'else "servers" when the servers were busy ≥ 90% of the time (a job always waiting in their queue), else "latency" (no core saturated, yet the servers waited for work)';
 
 const CPU_SATURATED = 0.85;
-const EFFICIENT = 0.8;
+const SERVERS_BUSY = 0.9;
+/** Jobs per server read back from the middle of its history for the server-side times. */
+const HISTORY_SAMPLE = 200;
 
 export interface ScaleRun {
   servers: number;
@@ -48,6 +50,14 @@ export interface ScaleRun {
   efficiency: number;
   clientCpuSeconds: number | null;
   clientCpuMsPerJob: number | null;
+  /**
+   * On the servers (a sample of HISTORY_SAMPLE jobs from the middle of each one's history): mean
+   * time from execution_start to execution_success, mean wait from one job's end to the next's
+   * start, and the share of the time they were busy.
+   */
+  serverJobMs: number | null;
+  serverGapMs: number | null;
+  serversBusy: number | null;
   /** Client CPU ÷ wall time (1 = one full core). */
   clientUtilisation: number | null;
   simCpuSeconds: number | null;
@@ -72,12 +82,50 @@ function scaleWorkflow(): Record<string, unknown> {
   };
 }
 
-export function bottleneckOf(run: { ok: boolean; efficiency: number; clientUtilisation: number | null; simUtilisation: number | null }): string {
+export function bottleneckOf(run: { ok: boolean; serversBusy: number | null; clientUtilisation: number | null; simUtilisation: number | null }): string {
   if (!run.ok) return 'failed';
   if (run.clientUtilisation !== null && run.clientUtilisation >= CPU_SATURATED) return 'client';
   if (run.simUtilisation !== null && run.simUtilisation >= CPU_SATURATED) return 'simulator process';
-  if (run.efficiency >= EFFICIENT) return 'servers';
-  return 'latency';
+  if (run.serversBusy === null) return 'unknown';
+  return run.serversBusy >= SERVERS_BUSY ? 'servers' : 'latency';
+}
+
+type HistoryEntry = { status?: { messages?: [string, { timestamp?: number }][] } };
+
+/** Execution times and the waits between jobs, from a sample of each server's history. */
+async function serverTimes(urls: string[], perServer: number): Promise<{ jobMs: number; gapMs: number; busy: number } | undefined> {
+  let busyMs = 0;
+  let gapMs = 0;
+  let jobs = 0;
+  let gaps = 0;
+  for (const url of urls) {
+    // The simulator keeps the last 10,000 prompts, oldest first.
+    const offset = Math.max(0, Math.floor(Math.min(perServer, 10_000) / 2) - HISTORY_SAMPLE / 2);
+    const answer = await fetch(`${url}/history?max_items=${HISTORY_SAMPLE}&offset=${offset}`).catch(() => undefined);
+    if (!answer?.ok) return undefined;
+    const entries = Object.values((await answer.json()) as Record<string, HistoryEntry>);
+    const spans = entries
+      .flatMap((entry) => {
+        const messages = entry.status?.messages ?? [];
+        const start = messages.find(([event]) => event === 'execution_start')?.[1].timestamp;
+        const end = messages.find(([event]) => event === 'execution_success')?.[1].timestamp;
+        return start !== undefined && end !== undefined ? [{ start, end }] : [];
+      })
+      .sort((a, b) => a.start - b.start);
+    for (const [i, span] of spans.entries()) {
+      busyMs += span.end - span.start;
+      jobs++;
+      const next = spans[i + 1];
+      if (next) {
+        gapMs += Math.max(0, next.start - span.end);
+        gaps++;
+      }
+    }
+  }
+  if (jobs === 0 || gaps === 0) return undefined;
+  const jobMs = busyMs / jobs;
+  const meanGap = gapMs / gaps;
+  return { jobMs, gapMs: meanGap, busy: jobMs / (jobMs + meanGap) };
 }
 
 async function countImages(dir: string): Promise<number> {
@@ -118,6 +166,7 @@ export async function scaleSection(options: {
         const simBefore = await processCpuSeconds(sim.pid);
         const measured = await measureProcess(command(jobs, seed, out), { env, timeoutMs: Math.round(60_000 + (3 * jobs * 1000) / ideal) });
         const simAfter = await processCpuSeconds(sim.pid);
+        const onServers = await serverTimes(sim.urls, Math.floor((jobs + plan.warmupJobs) / servers));
         seed += jobs;
         const files = await countImages(out);
         const seconds = measured.ms / 1000;
@@ -134,6 +183,9 @@ export async function scaleSection(options: {
           jobsPerSecond: round(jobsPerSecond, 1),
           idealJobsPerSecond: round(ideal, 1),
           efficiency: round(jobsPerSecond / ideal, 3),
+          serverJobMs: onServers === undefined ? null : round(onServers.jobMs, 2),
+          serverGapMs: onServers === undefined ? null : round(onServers.gapMs, 2),
+          serversBusy: onServers === undefined ? null : round(onServers.busy, 3),
           clientCpuSeconds: measured.cpuSeconds === undefined ? null : round(measured.cpuSeconds, 2),
           clientCpuMsPerJob: measured.cpuSeconds === undefined ? null : round((measured.cpuSeconds * 1000) / jobs, 3),
           clientUtilisation: measured.cpuSeconds === undefined ? null : round(measured.cpuSeconds / seconds, 3),
@@ -150,7 +202,7 @@ export async function scaleSection(options: {
           log(`   failed: ${run.error}`);
         }
         log(
-          `   ${run.seconds} s, ${run.jobsPerSecond} jobs/s of ${run.idealJobsPerSecond}, client ${run.clientCpuMsPerJob ?? '?'} ms CPU/job, ` +
+          `   ${run.seconds} s, ${run.jobsPerSecond} jobs/s of ${run.idealJobsPerSecond}, servers busy ${run.serversBusy ?? '?'} (job ${run.serverJobMs ?? '?'} ms, gap ${run.serverGapMs ?? '?'} ms), client ${run.clientCpuMsPerJob ?? '?'} ms CPU/job, ` +
             `simulators ${run.simCpuMsPerJob ?? '?'} ms CPU/job, peak RSS ${run.rssMb ?? '?'} MB: ${run.bottleneck}`,
         );
         runs.push(run);
@@ -166,6 +218,7 @@ export async function scaleSection(options: {
     note: plan.note,
     targets: 'client CPU < 2 ms per job; jobs/s scaling with the servers; peak RSS of 6,000 jobs within 20 MB of 600 jobs',
     rule: BOTTLENECK_RULE,
+    historySample: HISTORY_SAMPLE,
     stepMs: SCALE_STEP_MS,
     steps: SCALE_STEPS,
     warmupJobs: plan.warmupJobs,
@@ -198,8 +251,11 @@ export function summarizeScale(runs: ScaleRun[]): Record<string, unknown> {
     return [{ servers: count, from: shorter, to: jobs, fromMb: a.rssMb, toMb: b.rssMb, growthMb: round(growth, 1), perThousandJobsMb: round((growth * 1000) / (jobs - shorter), 3) }];
   });
   const cpu = good.flatMap((run) => (run.clientCpuMsPerJob === null ? [] : [run.clientCpuMsPerJob]));
+  const longest = [...good].sort((a, b) => b.jobs - a.jobs || b.servers - a.servers)[0];
   return {
+    minClientCpuMsPerJob: cpu.length > 0 ? Math.min(...cpu) : null,
     maxClientCpuMsPerJob: cpu.length > 0 ? Math.max(...cpu) : null,
+    longest: longest ? { jobs: longest.jobs, servers: longest.servers, clientCpuMsPerJob: longest.clientCpuMsPerJob, rssMb: longest.rssMb } : null,
     clientBottlenecks: runs.filter((run) => run.bottleneck === 'client').length,
     failures: runs.filter((run) => !run.ok).length,
     scaling,
