@@ -4,13 +4,14 @@
  * different cores, clients take turns in a shuffled order, a warm-up round is not counted, and
  * every raw sample is kept in the JSON results. Not a test: nothing here asserts a timing.
  *
- *   npm run bench                 # full run (about 25 minutes on 2 cores, 13 of them section 7)
- *   npm run bench -- --quick      # fewer samples, 256 MB only, short batches (about 2 minutes)
+ *   npm run bench                 # full run (about 20 minutes on 2 cores, 12 of them section 7)
+ *   npm run bench -- --quick      # fewer samples, 256 MB only, short batches (about a minute)
  *   npm run bench -- --only scale # only the sections named (comma-separated: per-job, process,
  *                                 # editor, memory, throughput, cold-start, scale)
  *   npm run bench -- --save       # replace the committed results in bench/results
  *   npm run bench -- --peers comfy-ui-client --out /tmp/bench
- *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only)
+ *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only;
+ *                                 # sections 3–7 always use their own simulators)
  *   --no-build skips `node scripts/build.mjs` (when the build is fresh)
  *
  * Results go to bench/out (ignored by git) unless --save or --out says otherwise.
@@ -653,6 +654,12 @@ function chartPanels(sections: AnyRecord): Panel[] {
       bars: (sections.throughput.runs as AnyRecord[]).map((run) => ({ label: `${run.servers} server${run.servers === 1 ? '' : 's'}`, value: run.jobsPerSecond, text: `${fmt(run.jobsPerSecond)} jobs/s`, kind: 'pyros' })),
     });
   }
+  if (sections.coldStart) {
+    panels.push({
+      title: '5. cold start: median ms',
+      bars: (sections.coldStart.commands as AnyRecord[]).map((c) => ({ label: short(c.name), value: c.wall.median, text: `${fmt(c.wall.median)} ms  ${times(c.ratio)}`, kind: c.kind })),
+    });
+  }
   if (sections.scale) {
     const runs = sections.scale.runs as AnyRecord[];
     panels.push({
@@ -660,18 +667,12 @@ function chartPanels(sections: AnyRecord): Panel[] {
       bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.jobsPerSecond, text: run.ok ? `${fmt(run.jobsPerSecond)} (${fmt(run.idealJobsPerSecond, 0)})  ${run.bottleneck}` : 'failed', kind: run.ok ? 'pyros' : 'failed' })),
     });
     panels.push({
-      title: '7. scale: client CPU ms per job (target < 2)',
+      title: '7. scale: client CPU ms per job (target: under 2)',
       bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.clientCpuMsPerJob ?? Number.NaN, text: `${fmt(run.clientCpuMsPerJob, 2)} ms  sim ${fmt(run.simCpuMsPerJob, 2)} ms`, kind: run.ok ? 'pyros' : 'failed' })),
     });
     panels.push({
       title: '7. scale: client peak RSS MB by batch length',
       bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.rssMb ?? Number.NaN, text: `${fmt(run.rssMb, 0)} MB`, kind: run.ok ? 'pyros' : 'failed' })),
-    });
-  }
-  if (sections.coldStart) {
-    panels.push({
-      title: '5. cold start: median ms',
-      bars: (sections.coldStart.commands as AnyRecord[]).map((c) => ({ label: short(c.name), value: c.wall.median, text: `${fmt(c.wall.median)} ms  ${times(c.ratio)}`, kind: c.kind })),
     });
   }
   return panels;
