@@ -4,11 +4,14 @@
  * different cores, clients take turns in a shuffled order, a warm-up round is not counted, and
  * every raw sample is kept in the JSON results. Not a test: nothing here asserts a timing.
  *
- *   npm run bench                 # full run (under 10 minutes on 2 cores)
- *   npm run bench -- --quick      # fewer samples, 256 MB only (under a minute)
+ *   npm run bench                 # full run (about 20 minutes on 2 cores, 12 of them section 7)
+ *   npm run bench -- --quick      # fewer samples, 256 MB only, short batches (about a minute)
+ *   npm run bench -- --only scale # only the sections named (comma-separated: per-job, process,
+ *                                 # editor, memory, throughput, cold-start, scale)
  *   npm run bench -- --save       # replace the committed results in bench/results
  *   npm run bench -- --peers comfy-ui-client --out /tmp/bench
- *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only)
+ *   npm run bench -- --server http://127.0.0.1:8188   # sections 1–2 against that server (core nodes only;
+ *                                 # sections 3–7 always use their own simulators)
  *   --no-build skips `node scripts/build.mjs` (when the build is fresh)
  *
  * Results go to bench/out (ignored by git) unless --save or --out says otherwise.
@@ -24,6 +27,7 @@ import { choosePinning, measureProcess, pinned, type Pinning } from './lib/proc.
 import { startSimProcess } from './lib/sim.ts';
 import { round, shuffled, summarize, type Summary } from './lib/stats.ts';
 import { editorSection, type EditorPlan } from './editor.ts';
+import { scaleSection, type ScalePlan } from './scale.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The results shown in the README, replaced only with --save. */
@@ -37,7 +41,12 @@ interface Options {
   server: string | undefined;
   peers: ClientSpec[];
   out: string;
+  /** The sections to run (all unless --only). */
+  only: Set<SectionName>;
 }
+
+const SECTION_NAMES = ['per-job', 'process', 'editor', 'memory', 'throughput', 'cold-start', 'scale'] as const;
+type SectionName = (typeof SECTION_NAMES)[number];
 
 interface Plan {
   editor: EditorPlan;
@@ -50,6 +59,7 @@ interface Plan {
   throughputJobs: number;
   coldRuns: number;
   coldWarmup: number;
+  scale: ScalePlan;
 }
 
 const FULL: Plan = {
@@ -66,6 +76,15 @@ const FULL: Plan = {
   throughputJobs: 500,
   coldRuns: 20,
   coldWarmup: 2,
+  scale: {
+    runs: [
+      { jobs: 600, servers: [1, 2, 4, 8] },
+      { jobs: 6_000, servers: [1, 2, 4, 8] },
+      { jobs: 60_000, servers: [8] },
+    ],
+    warmupJobs: 16,
+    note: '600 and 6,000 jobs over 1, 2, 4 and 8 simulators; 60,000 over 8',
+  },
 };
 
 const QUICK: Plan = {
@@ -79,6 +98,14 @@ const QUICK: Plan = {
   throughputJobs: 40,
   coldRuns: 5,
   coldWarmup: 1,
+  scale: {
+    runs: [
+      { jobs: 200, servers: [1, 2, 8] },
+      { jobs: 2_000, servers: [8] },
+    ],
+    warmupJobs: 8,
+    note: 'quick: 200 jobs over 1, 2 and 8 simulators, 2,000 over 8 (the full run: 600 and 6,000 over 1–8, 60,000 over 8)',
+  },
 };
 
 /** Sampler work in the throughput workflow: 10 steps of 5 ms, like a GPU that is busy, not the CPU. */
@@ -86,7 +113,7 @@ const THROUGHPUT_STEP_MS = 5;
 const THROUGHPUT_STEPS = 10;
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, build: true, server: undefined, peers: PEERS, out: UNSAVED_RESULTS };
+  const options: Options = { quick: false, build: true, server: undefined, peers: PEERS, out: UNSAVED_RESULTS, only: new Set(SECTION_NAMES) };
   let save = false;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -101,13 +128,19 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--server') options.server = value();
     else if (arg === '--save') save = true;
     else if (arg === '--out') out = resolve(value());
+    else if (arg === '--only') {
+      const wanted = value().split(',').map((name) => name.trim()).filter(Boolean);
+      const unknown = wanted.filter((name) => !(SECTION_NAMES as readonly string[]).includes(name));
+      if (unknown.length > 0 || wanted.length === 0) throw new Error(`unknown section(s) for --only: ${unknown.join(', ') || '(none)'} (known: ${SECTION_NAMES.join(', ')})`);
+      options.only = new Set(wanted as SectionName[]);
+    }
     else if (arg === '--peers') {
       const wanted = value().split(',').map((name) => name.trim()).filter(Boolean);
       options.peers = wanted.includes('none') ? [] : PEERS.filter((peer) => wanted.includes(peer.module) || wanted.includes(peer.packageName ?? ''));
       const unknown = wanted.filter((name) => name !== 'none' && !PEERS.some((peer) => peer.module === name || peer.packageName === name));
       if (unknown.length > 0) throw new Error(`unknown peer(s): ${unknown.join(', ')} (known: ${PEERS.map((peer) => peer.module).join(', ')})`);
     } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--save | --out DIR] [--no-build]\n');
+      process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SECTION_NAMES.join(',')}] [--server URL] [--peers saintno,stable-canvas,comfy-ui-client|none] [--save | --out DIR] [--no-build]\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -447,7 +480,9 @@ async function main(): Promise<void> {
   // The orchestrator waits most of the time; it stays off the clients' core.
   if (pinning.server !== undefined) spawnSync('taskset', ['-p', '-c', pinning.server, String(process.pid)], { stdio: 'ignore' });
   log(`pyros bench${options.quick ? ' --quick' : ''}: ${pinning.note}`);
-  ensurePeersInstalled(ROOT, log);
+  const wants = (name: SectionName): boolean => options.only.has(name);
+  const withClients = wants('per-job') || wants('process') || wants('memory');
+  if (withClients) ensurePeersInstalled(ROOT, log);
   if (options.build) log('building pyros (node scripts/build.mjs)');
   if (options.build && spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('the build failed');
 
@@ -456,18 +491,20 @@ async function main(): Promise<void> {
   const clients = [FLOOR, PYROS, ...options.peers];
   const sections: Record<string, unknown> = {};
   try {
-    const sim = options.server ? undefined : await startSimProcess({ root: ROOT, core: pinning.server, outputSize: '64K', stepMs: 2 });
+    const firstThree = wants('per-job') || wants('process') || (wants('editor') && !options.server);
+    const sim = options.server || !firstThree ? undefined : await startSimProcess({ root: ROOT, core: pinning.server, outputSize: '64K', stepMs: 2 });
     const server = options.server ?? (sim?.urls[0] as string);
     try {
-      sections.perJob = await perJob(plan, pinning, server, clients, work);
-      sections.process = await wholeProcess(plan, pinning, server, clients, work);
-      if (!options.server) sections.editor = await editorSection({ plan: plan.editor, pinning, root: ROOT, server, work, env: cleanEnv(work), log });
+      if (wants('per-job')) sections.perJob = await perJob(plan, pinning, server, clients, work);
+      if (wants('process')) sections.process = await wholeProcess(plan, pinning, server, clients, work);
+      if (wants('editor') && !options.server) sections.editor = await editorSection({ plan: plan.editor, pinning, root: ROOT, server, work, env: cleanEnv(work), log });
     } finally {
       await sim?.stop();
     }
-    sections.memory = await memory(plan, pinning, clients, work);
-    sections.throughput = await throughput(plan, pinning, work);
-    sections.coldStart = await coldStart(plan, pinning, work);
+    if (wants('memory')) sections.memory = await memory(plan, pinning, clients, work);
+    if (wants('throughput')) sections.throughput = await throughput(plan, pinning, work);
+    if (wants('cold-start')) sections.coldStart = await coldStart(plan, pinning, work);
+    if (wants('scale')) sections.scale = await scaleSection({ plan: plan.scale, pinning, root: ROOT, work, env: cleanEnv(work), log });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -555,9 +592,40 @@ export function renderTable(results: { meta: AnyRecord; sections: AnyRecord }): 
     lines.push(`| parse the cached definitions and convert, ms | ${fmt(conversion.parseAndConvertMs.median, 2)} | ${fmt(conversion.parseAndConvertMs.p95, 2)} |`);
     lines.push(`| pyros run, API format, ms | ${fmt(process.api.median)} | ${fmt(process.api.p95)} |`);
     lines.push(`| pyros run, editor format (cached definitions), ms | ${fmt(process.editor.median)} | ${fmt(process.editor.p95)} |`);
-    lines.push('', `Editor format ÷ API format: ${times(process.ratio)} (${process.runs} runs each${process.failures ? `, ${process.failures} failed` : ''})`);
+    lines.push('', `Editor format ÷ API format: ${times(process.ratio)} (${process.runs} runs each${process.failures ? `, ${process.failures} failed` : ''})`, '');
   }
-  return lines.join('\n');
+  if (sections.scale) {
+    const s = sections.scale as AnyRecord;
+    lines.push(`**7. ${s.title}** — ${s.note}; targets: ${s.targets}`, '');
+    lines.push(
+      '| servers | jobs | seconds | jobs/s | ideal jobs/s | server job ms | servers busy | client CPU ms/job | client CPU | sim CPU ms/job | sim CPU | peak RSS MB | bottleneck |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    );
+    const pct = (value: unknown): string => (typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value * 100)}%` : '–');
+    for (const run of s.runs as AnyRecord[]) {
+      const verdict = run.ok ? run.bottleneck : `**failed**: ${String(run.error ?? '').slice(0, 120).replaceAll('|', '/')}`;
+      lines.push(
+        `| ${run.servers} | ${Number(run.jobs).toLocaleString('en-US')} | ${fmt(run.seconds, 1)} | ${fmt(run.jobsPerSecond)} | ${fmt(run.idealJobsPerSecond)} (${pct(run.efficiency)}) | ${fmt(run.serverJobMs, 1)} | ${pct(run.serversBusy)} | ${fmt(run.clientCpuMsPerJob, 2)} | ${pct(run.clientUtilisation)} | ${fmt(run.simCpuMsPerJob, 2)} | ${pct(run.simUtilisation)} | ${fmt(run.rssMb, 0)} | ${verdict} |`,
+      );
+    }
+    const summary = s.summary as AnyRecord;
+    lines.push('');
+    for (const entry of summary.scaling as AnyRecord[]) lines.push(`- Scaling, ${Number(entry.jobs).toLocaleString('en-US')} jobs, ${entry.from} → ${entry.to} servers: ${times(entry.measured)} (ideal ${times(entry.ideal)})`);
+    for (const entry of summary.memory as AnyRecord[]) {
+      lines.push(
+        `- Peak RSS, ${Number(entry.from).toLocaleString('en-US')} → ${Number(entry.to).toLocaleString('en-US')} jobs (${entry.servers} servers): ${fmt(entry.fromMb, 1)} → ${fmt(entry.toMb, 1)} MB, ${entry.growthMb >= 0 ? '+' : ''}${fmt(entry.growthMb, 1)} MB (${fmt(entry.perThousandJobsMb, 2)} MB per 1,000 jobs; target: 6,000 within 20 MB of 600)`,
+      );
+    }
+    const longest = summary.longest as AnyRecord | null;
+    lines.push(
+      `- Client CPU per job: ${fmt(longest?.clientCpuMsPerJob, 2)} ms over the longest batch (${Number(longest?.jobs).toLocaleString('en-US')} jobs, ${longest?.servers} servers), ${fmt(summary.minClientCpuMsPerJob, 2)}–${fmt(summary.maxClientCpuMsPerJob, 2)} ms over all runs (target < 2 ms)${summary.failures ? `; **${summary.failures} run(s) failed**` : ''}`,
+    );
+    lines.push(
+      `- Ideal jobs/s = servers × 1000 / (${s.steps} × ${s.stepMs} ms), the sampler's sleep alone (the percentage: jobs/s ÷ ideal). Server job ms and servers busy come from the simulators' history (execution_start → execution_success, and the wait before the next job; ${s.historySample} jobs per server from the middle of the batch). CPU is the share of one core; client CPU includes the process's start-up.`,
+      `- ${s.rule[0].toUpperCase()}${s.rule.slice(1)}.`,
+    );
+  }
+  return lines.join('\n').trimEnd();
 }
 
 function chartPanels(sections: AnyRecord): Panel[] {
@@ -590,6 +658,21 @@ function chartPanels(sections: AnyRecord): Panel[] {
     panels.push({
       title: '5. cold start: median ms',
       bars: (sections.coldStart.commands as AnyRecord[]).map((c) => ({ label: short(c.name), value: c.wall.median, text: `${fmt(c.wall.median)} ms  ${times(c.ratio)}`, kind: c.kind })),
+    });
+  }
+  if (sections.scale) {
+    const runs = sections.scale.runs as AnyRecord[];
+    panels.push({
+      title: '7. scale: jobs/s (ideal in brackets)',
+      bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.jobsPerSecond, text: run.ok ? `${fmt(run.jobsPerSecond)} (${fmt(run.idealJobsPerSecond, 0)})  ${run.bottleneck}` : 'failed', kind: run.ok ? 'pyros' : 'failed' })),
+    });
+    panels.push({
+      title: '7. scale: client CPU ms per job (target: under 2)',
+      bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.clientCpuMsPerJob ?? Number.NaN, text: `${fmt(run.clientCpuMsPerJob, 2)} ms  sim ${fmt(run.simCpuMsPerJob, 2)} ms`, kind: run.ok ? 'pyros' : 'failed' })),
+    });
+    panels.push({
+      title: '7. scale: client peak RSS MB by batch length',
+      bars: runs.map((run) => ({ label: `${run.servers} srv ${run.jobs}`, value: run.rssMb ?? Number.NaN, text: `${fmt(run.rssMb, 0)} MB`, kind: run.ok ? 'pyros' : 'failed' })),
     });
   }
   return panels;

@@ -53,7 +53,7 @@ describe('npm run bench -- --quick', () => {
     assert.equal(json.meta.quick, true);
     assert.ok(json.meta.date >= started, 'this run wrote the file');
     assert.ok(json.meta.machine.cpu && json.meta.machine.cores > 0);
-    const { perJob, process: whole, memory, throughput, coldStart, editor } = json.sections;
+    const { perJob, process: whole, memory, throughput, coldStart, editor, scale } = json.sections;
     const names = ['floor (ws + http)', 'pyros', 'comfy-ui-client'];
     assert.deepEqual(perJob.clients.map((c: { name: string }) => c.name), names);
     for (const client of perJob.clients) {
@@ -69,9 +69,22 @@ describe('npm run bench -- --quick', () => {
     assert.ok(editor.conversion.nodes >= 1000 && editor.conversion.convertMs.n > 0, 'the 1,000-node conversion was measured');
     assert.equal(editor.process.failures, 0, editor.process.errors.join('\n'));
     assert.ok(editor.process.api.n > 0 && editor.process.editor.n > 0 && typeof editor.process.ratio === 'number');
+    // Scale: every planned batch ran to its end, every job saved its image; the numbers are only measured.
+    assert.deepEqual(scale.runs.map((run: { servers: number; jobs: number }) => `${run.servers}×${run.jobs}`), ['1×200', '2×200', '8×200', '8×2000']);
+    for (const run of scale.runs) {
+      assert.ok(run.ok, `scale run ${run.servers}×${run.jobs}: ${run.error}`);
+      assert.equal(run.files, run.jobs);
+      for (const key of ['seconds', 'jobsPerSecond', 'idealJobsPerSecond', 'efficiency']) assert.equal(typeof run[key], 'number', `${key} measured`);
+      // CPU time and peak RSS come from /usr/bin/time and /proc: null where those are missing.
+      for (const key of ['clientCpuMsPerJob', 'simCpuMsPerJob', 'rssMb']) assert.ok(typeof run[key] === 'number' || run[key] === null, `${key}: ${run[key]}`);
+      assert.ok(['client', 'simulator process', 'servers', 'latency'].includes(run.bottleneck), run.bottleneck);
+    }
+    assert.equal(scale.summary.failures, 0);
+    assert.equal(scale.summary.scaling[0].to, 8);
+    assert.deepEqual([scale.summary.memory[0].from, scale.summary.memory[0].to], [200, 2000]);
 
     const table = await readFile(join(OUT, 'latest.md'), 'utf8');
-    for (const heading of ['**1.', '**2.', '**3.', '**4.', '**5.', '**6.']) assert.ok(table.includes(heading), `table has ${heading}`);
+    for (const heading of ['**1.', '**2.', '**3.', '**4.', '**5.', '**6.', '**7.']) assert.ok(table.includes(heading), `table has ${heading}`);
     assert.equal(result.stdout.trim(), table.trim(), 'the table is printed');
     const png = await readFile(join(OUT, 'latest.png'));
     assert.equal(png.readUInt32BE(0), 0x89504e47);

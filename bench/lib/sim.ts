@@ -4,12 +4,15 @@ import { pinned } from './proc.ts';
 
 export interface SimProcess {
   urls: string[];
+  /** The simulator process's id (taskset execs node, so this is node's). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
-export async function startSimProcess(options: { root: string; core: string | undefined; instances?: number; stepMs?: number; outputSize?: string }): Promise<SimProcess> {
+export async function startSimProcess(options: { root: string; core: string | undefined; instances?: number; stepMs?: number; outputSize?: string; dataDir?: string }): Promise<SimProcess> {
   const args = ['bin/pyros.js', 'sim', '--port', '0', '--no-previews', '--step-ms', String(options.stepMs ?? 0), '--instances', String(options.instances ?? 1)];
   if (options.outputSize) args.push('--output-size', options.outputSize);
+  if (options.dataDir) args.push('--data-dir', options.dataDir);
   const argv = pinned(options.core, [process.execPath, ...args]);
   const child: ChildProcess = spawn(argv[0] as string, argv.slice(1), { cwd: options.root, stdio: ['ignore', 'pipe', 'pipe'] });
   const wanted = options.instances ?? 1;
@@ -36,6 +39,7 @@ export async function startSimProcess(options: { root: string; core: string | un
   child.removeAllListeners('exit');
   return {
     urls,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
