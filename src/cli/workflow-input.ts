@@ -10,7 +10,7 @@ import type { Client } from '../client/client.ts';
 import type { ApiWorkflow } from '../workflow/types.ts';
 import { isPyrosError } from '../errors.ts';
 import { readWorkflowSource, type WorkflowOrigin } from '../workflow/index.ts';
-import { cachedDefinitions, convertEditorWorkflow, type ConversionResult, type EditorWorkflow } from '../workflow/editor/index.ts';
+import type { ConversionResult, EditorWorkflow } from '../workflow/editor/index.ts';
 import { CliError } from './errors/cli-error.ts';
 import { explain } from './errors/explain.ts';
 
@@ -47,6 +47,7 @@ export async function nodeDefinitions(source: DefinitionsSource): Promise<unknow
       const stats = await client.api.systemStats();
       const system = stats.system as { comfyui_version?: unknown } | undefined;
       const comfyuiVersion = typeof system?.comfyui_version === 'string' ? system.comfyui_version : 'unknown';
+      const { cachedDefinitions } = await import('../workflow/editor/definitions-cache.ts');
       return await cachedDefinitions(source.cacheDir ?? definitionsCacheDir(), { server: client.endpoint.display, comfyuiVersion }, () => client.api.objectInfo());
     } catch (error) {
       first ??= error;
@@ -80,6 +81,7 @@ export async function loadWorkflowInput(path: string, definitions: () => Promise
     if (!editor) return { path, origin: source.origin, workflow: source.api, notes };
     // The prompt that ran is run again; converting the editor workflow only tells where its values are stored.
     try {
+      const { convertEditorWorkflow } = await import('../workflow/editor/convert.ts');
       const conversion = convertEditorWorkflow(editor, await definitions());
       return { path, origin: source.origin, workflow: source.api, editor: { workflow: editor, conversion }, notes };
     } catch (error) {
@@ -88,6 +90,8 @@ export async function loadWorkflowInput(path: string, definitions: () => Promise
     }
   }
   if (!editor) throw new CliError('usage', `${path} holds no workflow.`);
+  // The converter is loaded only for an editor workflow.
+  const { convertEditorWorkflow } = await import('../workflow/editor/convert.ts');
   const conversion = convertEditorWorkflow(editor, await definitions());
   notes.push(...describeConversion(conversion));
   return { path, origin: source.origin, workflow: conversion.prompt, editor: { workflow: editor, conversion }, converted: conversion, notes };

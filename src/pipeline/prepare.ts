@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import type { ApiWorkflow } from '../workflow/types.ts';
 import { expandPrompt, hasVariables, type Expansion } from '../vars/index.ts';
 import { detectPrompt, randomSeed, type PatchResult } from '../workflow/index.ts';
-import { workflowWithValues, type EditorWorkflow } from '../workflow/editor/index.ts';
+import { workflowWithValues } from '../workflow/editor/embed.ts';
+import type { EditorWorkflow } from '../workflow/editor/index.ts';
 import type { JobSpec, RunPlan } from './plan.ts';
 import type { JobRecord } from './record.ts';
 

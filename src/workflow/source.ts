@@ -9,9 +9,12 @@ import { resolve } from 'node:path';
 import type { ApiWorkflow } from './types.ts';
 import { PyrosError } from '../errors.ts';
 import { parseJsonSource } from './json-source.ts';
-import { bufferSource, detectMedia, fileSource, HEAD_BYTES, workflowFromMedia, type ByteSource } from './media/index.ts';
+import { bufferSource, fileSource, type ByteSource } from './media/bytes.ts';
 
-export type { ByteSource } from './media/index.ts';
+export type { ByteSource } from './media/bytes.ts';
+
+/** How many bytes of the start of a file decide what it is (as `detectMedia` needs). */
+const HEAD_BYTES = 64;
 
 export type WorkflowOrigin = 'api-json' | 'editor-json' | 'sidecar' | 'png' | 'webp' | 'video' | 'audio';
 
@@ -31,6 +34,13 @@ export interface WorkflowSource {
 /** JSON workflows are kilobytes to a few megabytes; a larger text file is not one. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
+/** A `{` or `[` first, after an optional byte order mark and white space: no image, video or audio file starts so. */
+function startsLikeJson(head: Buffer): boolean {
+  let at = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  while (at < head.length && (head[at] === 0x20 || head[at] === 0x09 || head[at] === 0x0a || head[at] === 0x0d)) at += 1;
+  return head[at] === 0x7b || head[at] === 0x5b;
+}
+
 function looksBinary(head: Buffer): boolean {
   if (head.includes(0)) return true;
   try {
@@ -45,8 +55,12 @@ function looksBinary(head: Buffer): boolean {
 /** Reads the workflow held by any byte source (a file, a buffer, or ranges fetched from elsewhere). */
 export async function readWorkflowSourceFrom(source: ByteSource): Promise<WorkflowSource> {
   const head = await source.read(0, HEAD_BYTES);
-  const media = detectMedia(head);
-  if (media) return workflowFromMedia(await media(source), source.name);
+  // JSON is the usual case: the readers of images, video and audio are loaded only for other files.
+  if (!startsLikeJson(head)) {
+    const { detectMedia, workflowFromMedia } = await import('./media/index.ts');
+    const media = detectMedia(head);
+    if (media) return workflowFromMedia(await media(source), source.name);
+  }
   if (looksBinary(head)) {
     throw new PyrosError('usage', `${source.name} is not a workflow: it is neither JSON nor an image, video or audio file that ComfyUI saves.`, {
       reason: 'workflow-unknown-format',

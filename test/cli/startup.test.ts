@@ -1,6 +1,7 @@
 /**
  * `pyros run` without a terminal must not load what only other paths need (image decoders, the
- * live view, the simulator): start-up cost is part of every run.
+ * live view, the simulator, the editor-format converter and the readers of images, video and
+ * audio for an API-format JSON file): start-up cost is part of every run.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,8 +14,8 @@ import { startSim, type SimServer } from '../../src/sim/index.ts';
 import { isolatedEnv, PYROS_BIN } from '../support/cli.ts';
 
 const LOG_LOADS = fileURLToPath(new URL('./fixtures/log-loads.mjs', import.meta.url));
-/** Code that only the live view, the image previews or the simulator need. */
-const HEAVY = ['JPEGDecoder', 'function decodeImage', 'function startSim', 'function encodeKitty'];
+/** Code that only the live view, the image previews, the simulator or other kinds of workflow files need. */
+const HEAVY = ['JPEGDecoder', 'function decodeImage', 'function startSim', 'function encodeKitty', 'function convertEditorWorkflow', 'function readMatroska'];
 
 describe('start-up of pyros run', () => {
   let sim: SimServer;
