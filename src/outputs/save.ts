@@ -77,7 +77,8 @@ async function place(temp: TempFile, what: Described, ctx: SaveContext): Promise
     const candidateStem = n === 0 ? stem : `${stem}-${n}`;
     const name = `${candidateStem}${ext}`;
     const sidecars = sidecarNames(candidateStem, ext);
-    if ((await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
+    // A name already taken is passed over before the journal is told (each `placing` is synced to the disk).
+    if ((await pathExists(join(ctx.dir, name))) || (await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
     await ctx.journal?.placing({ output: what.output, temp: basename(temp.path), name });
     if (!(await claimName(temp.path, join(ctx.dir, name)))) continue;
     return finishPlacing(temp, name, what, ctx, false);

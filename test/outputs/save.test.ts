@@ -55,11 +55,15 @@ describe('saving outputs', () => {
     const dir = join(root, 'twice');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'ok.png'), 'precious');
-    const saved = await saveOutput(api, ref('ok.png'), context(dir));
+    const placing: string[] = [];
+    const journal = { placing: async (info: { name: string }) => void placing.push(info.name), placed: async () => undefined };
+    const saved = await saveOutput(api, ref('ok.png'), { ...context(dir), journal });
     assert.equal(saved.path, join(dir, 'ok-1.png'));
     assert.equal(await readFile(join(dir, 'ok.png'), 'utf8'), 'precious');
-    const again = await saveOutput(api, ref('ok.png'), context(dir));
+    const again = await saveOutput(api, ref('ok.png'), { ...context(dir), journal });
     assert.equal(again.path, join(dir, 'ok-2.png'));
+    // The journal hears of the names taken, not of those found in use (each entry costs a sync).
+    assert.deepEqual(placing, ['ok-1.png', 'ok-2.png']);
   });
 
   it('keeps hostile server names inside the output folder', async () => {
