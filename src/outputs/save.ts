@@ -70,18 +70,29 @@ interface Described {
   describe: Record<string, unknown>;
 }
 
+/** Final names that a save of this process is about to take (outputs of several servers often share names). */
+const namesBeingTaken = new Set<string>();
+
 /** Moves a finished temporary file to the first free name and writes its sidecars. */
 async function place(temp: TempFile, what: Described, ctx: SaveContext): Promise<SavedFile> {
   const { stem, ext } = splitExtension(safeFileName(what.serverName));
   for (let n = 0; n < MAX_NAME_ATTEMPTS; n++) {
     const candidateStem = n === 0 ? stem : `${stem}-${n}`;
     const name = `${candidateStem}${ext}`;
+    const finalPath = join(ctx.dir, name);
     const sidecars = sidecarNames(candidateStem, ext);
-    // A name already taken is passed over before the journal is told (each `placing` is synced to the disk).
-    if ((await pathExists(join(ctx.dir, name))) || (await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
-    await ctx.journal?.placing({ output: what.output, temp: basename(temp.path), name });
-    if (!(await claimName(temp.path, join(ctx.dir, name)))) continue;
-    return finishPlacing(temp, name, what, ctx, false);
+    // A name in use, or about to be taken by another save here, is passed over before the journal
+    // is told (each `placing` is synced to the disk); the link below still settles any race.
+    if (namesBeingTaken.has(finalPath) || (await pathExists(finalPath)) || (await pathExists(join(ctx.dir, sidecars.text))) || (await pathExists(join(ctx.dir, sidecars.meta)))) continue;
+    namesBeingTaken.add(finalPath);
+    let claimed: boolean;
+    try {
+      await ctx.journal?.placing({ output: what.output, temp: basename(temp.path), name });
+      claimed = await claimName(temp.path, finalPath);
+    } finally {
+      namesBeingTaken.delete(finalPath);
+    }
+    if (claimed) return finishPlacing(temp, name, what, ctx, false);
   }
   await discardTemp(temp.path);
   throw outputError(new Error(`no free name for ${stem}${ext}`), ctx.dir, what.serverName);

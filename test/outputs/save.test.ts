@@ -66,6 +66,28 @@ describe('saving outputs', () => {
     assert.deepEqual(placing, ['ok-1.png', 'ok-2.png']);
   });
 
+  it('saves of the same name at once take different names, each told to the journal once', async () => {
+    const dir = join(root, 'together');
+    const count = 4;
+    const placing: string[] = [];
+    let release!: () => void;
+    const allPlacing = new Promise<void>((resolve) => (release = resolve));
+    // No save may take its name before every one of them has chosen one.
+    const journal = {
+      placing: async (info: { name: string }) => {
+        placing.push(info.name);
+        if (placing.length >= count) release();
+        await allPlacing;
+      },
+      placed: async () => undefined,
+    };
+    const saved = await Promise.all(Array.from({ length: count }, () => saveOutput(api, ref('ok.png'), { ...context(dir), journal })));
+    const names = saved.map((file) => file.path.slice(dir.length + 1)).sort();
+    assert.deepEqual(names, ['ok-1.png', 'ok-2.png', 'ok-3.png', 'ok.png']);
+    assert.deepEqual([...placing].sort(), names);
+    for (const name of names) assert.deepEqual(await readFile(join(dir, name)), image);
+  });
+
   it('keeps hostile server names inside the output folder', async () => {
     const dir = join(root, 'hostile', 'out');
     const a = await saveOutput(api, ref('../../escape.png'), context(dir));
