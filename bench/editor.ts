@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { convertEditorWorkflow } from '../src/workflow/editor/index.ts';
 import { definitionsCachePath } from '../src/workflow/editor/definitions-cache.ts';
 import { buildLargeWorkflow } from './convert.ts';
-import { measureProcess, pinned, type Pinning } from './lib/proc.ts';
+import { measureProcess, pinned } from './lib/proc.ts';
+import type { SectionContext } from './lib/section.ts';
 import { round, shuffled, summarize } from './lib/stats.ts';
 
 export interface EditorPlan {
@@ -17,15 +18,7 @@ export interface EditorPlan {
   warmup: number;
 }
 
-export async function editorSection(options: {
-  plan: EditorPlan;
-  pinning: Pinning;
-  root: string;
-  server: string;
-  work: string;
-  env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
-}): Promise<Record<string, unknown>> {
+export async function editorSection(options: SectionContext & { plan: EditorPlan; server: string }): Promise<Record<string, unknown>> {
   const { plan, pinning, root, server, work, log } = options;
   log(`6. editor workflows: ${plan.conversions} conversions of 1,000 nodes; ${plan.warmup} warm-up + ${plan.runs} runs × 2 workflows`);
 

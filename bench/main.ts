@@ -28,6 +28,7 @@ import { startSimProcess } from './lib/sim.ts';
 import { round, shuffled, summarize, type Summary } from './lib/stats.ts';
 import { editorSection, type EditorPlan } from './editor.ts';
 import { scaleSection, type ScalePlan } from './scale.ts';
+import { samplerWorkflow } from './lib/workflows.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The results shown in the README, replaced only with --save. */
@@ -167,32 +168,11 @@ function tinyWorkflow(seed: number): Record<string, unknown> {
       '2': { class_type: 'SaveImage', inputs: { filename_prefix: 'bench', images: ['1', 0] } },
     };
   }
-  return {
-    '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sim-v1.safetensors' } },
-    '5': { class_type: 'EmptyLatentImage', inputs: { width: 16, height: 16, batch_size: 1 } },
-    '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a tiny benchmark job', clip: ['4', 1] } },
-    '3': {
-      class_type: 'KSampler',
-      inputs: { seed, steps: 1, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['6', 0], latent_image: ['5', 0] },
-    },
-    '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-    '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'bench', images: ['8', 0] } },
-  };
+  return samplerWorkflow({ seed, steps: 1, size: 16, text: 'a tiny benchmark job', prefix: 'bench' });
 }
 
 function throughputWorkflow(): Record<string, unknown> {
-  return {
-    '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sim-v1.safetensors' } },
-    '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-    '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a benchmark of many small jobs', clip: ['4', 1] } },
-    '7': { class_type: 'CLIPTextEncode', inputs: { text: 'blurry', clip: ['4', 1] } },
-    '3': {
-      class_type: 'KSampler',
-      inputs: { seed: 1, steps: THROUGHPUT_STEPS, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
-    },
-    '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-    '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'throughput', images: ['8', 0] } },
-  };
+  return samplerWorkflow({ seed: 1, steps: THROUGHPUT_STEPS, size: 64, text: 'a benchmark of many small jobs', negative: 'blurry', prefix: 'throughput' });
 }
 
 /** Set with --server: the tiny job then uses core nodes only. */

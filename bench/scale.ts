@@ -10,7 +10,9 @@
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { measureProcess, pinned, processCpuSeconds, type Pinning } from './lib/proc.ts';
+import { measureProcess, pinned, processCpuSeconds } from './lib/proc.ts';
+import type { SectionContext } from './lib/section.ts';
+import { samplerWorkflow } from './lib/workflows.ts';
 import { startSimProcess } from './lib/sim.ts';
 import { round } from './lib/stats.ts';
 
@@ -69,17 +71,7 @@ export interface ScaleRun {
 }
 
 function scaleWorkflow(): Record<string, unknown> {
-  return {
-    '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sim-v1.safetensors' } },
-    '5': { class_type: 'EmptyLatentImage', inputs: { width: 16, height: 16, batch_size: 1 } },
-    '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a tiny job', clip: ['4', 1] } },
-    '3': {
-      class_type: 'KSampler',
-      inputs: { seed: 1, steps: SCALE_STEPS, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['6', 0], latent_image: ['5', 0] },
-    },
-    '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-    '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'scale', images: ['8', 0] } },
-  };
+  return samplerWorkflow({ seed: 1, steps: SCALE_STEPS, size: 16, text: 'a tiny job', prefix: 'scale' });
 }
 
 export function bottleneckOf(run: { ok: boolean; serversBusy: number | null; clientUtilisation: number | null; simUtilisation: number | null }): string {
@@ -133,14 +125,7 @@ async function countImages(dir: string): Promise<number> {
   return names.filter((name) => name.endsWith('.png')).length;
 }
 
-export async function scaleSection(options: {
-  plan: ScalePlan;
-  pinning: Pinning;
-  root: string;
-  work: string;
-  env: NodeJS.ProcessEnv;
-  log: (line: string) => void;
-}): Promise<Record<string, unknown>> {
+export async function scaleSection(options: SectionContext & { plan: ScalePlan }): Promise<Record<string, unknown>> {
   const { plan, pinning, root, work, env, log } = options;
   const workflowFile = join(work, 'scale.json');
   await writeFile(workflowFile, JSON.stringify(scaleWorkflow()));

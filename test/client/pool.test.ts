@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { Pool, type PoolJob, type PoolOptions, type PoolServerInfo } from '../../src/client/pool.ts';
 import type { UploadedInput } from '../../src/client/uploads.ts';
 import { isPyrosError, type PyrosError } from '../../src/errors.ts';
-import { NodeError, type SimHooks } from '../../src/sim/index.ts';
+import { NodeError } from '../../src/sim/index.ts';
 import { closedPort } from '../support/cli.ts';
-import { gate, isQueued, startFaultSim, submitAsOtherClient, tinyWorkflow, waitForHistory, type FaultSim } from '../support/faults.ts';
+import { gate, holdNode, isQueued, startFaultSim, submitAsOtherClient, tinyWorkflow, waitForHistory, type FaultSim } from '../support/faults.ts';
 import { until } from '../support/wait.ts';
 import { png } from '../gallery/fixtures/outputs.ts';
 
@@ -179,13 +179,7 @@ describe('Pool (direct)', () => {
     // B is busy with another client's prompt, so a job moved off A has nowhere to go.
     const busyB = gate();
     const busyReached = gate();
-    b.hooks = {
-      onNodeStart: async ({ nodeId }) => {
-        if (nodeId !== '3') return;
-        busyReached.open();
-        await busyB.wait();
-      },
-    };
+    b.hooks = holdNode('3', busyB, busyReached);
     const blocker = await submitAsOtherClient(b, tinyWorkflow({ seed: 4 }));
     await busyReached.wait();
     const heldOnA = gate();
@@ -238,13 +232,7 @@ describe('Pool (direct)', () => {
     await waitForHistory(b, finished);
     const held = gate();
     const reached = gate();
-    c.hooks = {
-      onNodeStart: async ({ nodeId }) => {
-        if (nodeId !== '3') return;
-        reached.open();
-        await held.wait();
-      },
-    };
+    c.hooks = holdNode('3', held, reached);
     const running = await submitAsOtherClient(c, tinyWorkflow({ seed: 7 }));
     await reached.wait();
     const followers = pool({ servers: trio.map((sim) => sim.url) });
@@ -296,14 +284,7 @@ describe('Pool (direct)', () => {
     // Cancelled while waiting for a server with room: nothing reaches any server.
     const held = gate();
     const reached = gate();
-    const hooks: SimHooks = {
-      onNodeStart: async ({ nodeId }) => {
-        if (nodeId !== '3') return;
-        reached.open();
-        await held.wait();
-      },
-    };
-    sim.hooks = hooks;
+    sim.hooks = holdNode('3', held, reached);
     const narrow = pool({ servers: [sim.url], depth: 1 });
     const running = narrow.run(tinyWorkflow({ seed: 11 }));
     await reached.wait();
